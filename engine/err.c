@@ -1,0 +1,38 @@
+/* err.c: formatting of hrs_err values (see include/hrsync/err.h). */
+#include "hrsync/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void hrs_err_clear(hrs_err *e)
+{
+    if (!e) return;
+    memset(e, 0, sizeof *e);
+}
+
+int hrs_err_set(hrs_err *e, const char *fmt, ...)
+{
+    if (!e) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    e->set = 1;
+    return -1;
+}
+
+int hrs_err_prefix(hrs_err *e, const char *fmt, ...)
+{
+    if (!e) return -1;
+    char head[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    char old[HRS_ERR_MAX];
+    memcpy(old, e->msg, sizeof old);
+    snprintf(e->msg, sizeof e->msg, "%s: %s", head, old);
+    e->set = 1;
+    return -1;
+}

@@ -1,0 +1,41 @@
+/* http.h: a small HTTP client over libcurl, shared by the Graph, OAuth and HR connectors.
+ *
+ * One hrs_http holds one curl easy handle (connections are reused). Transport failures
+ * (unreachable host, TLS, timeout) return -1 with the URL and curl's reason; any HTTP answer,
+ * whatever its status, is returned as a response for the caller to interpret. */
+#ifndef HRSYNC_HTTP_H
+#define HRSYNC_HTTP_H
+
+#include <stddef.h>
+#include "hrsync/err.h"
+
+typedef struct hrs_http hrs_http;
+
+typedef struct hrs_http_response {
+    long status;            /* HTTP status */
+    char *body;             /* NUL-terminated body (owned; may be empty, never NULL after success) */
+    size_t len;
+    double retry_after;     /* Retry-After in seconds (decimal or HTTP-date), -1 when absent */
+    char request_id[80];    /* request-id header, or "" */
+    char authorization[512];/* Authorization response header value (Personio rotates tokens), or "" */
+} hrs_http_response;
+
+/* Creates a client. timeout_s bounds each request (0 = 60 s). Returns NULL on failure. */
+hrs_http *hrs_http_new(long timeout_s, hrs_err *err);
+void hrs_http_free(hrs_http *h);
+
+/* Sends one request. headers is a NULL-terminated list of "Name: value" lines (may be NULL);
+ * body may be NULL. On success fills resp (free it with hrs_http_response_clear) and returns 0. */
+int hrs_http_request(hrs_http *h, const char *method, const char *url, const char *const *headers,
+                     const char *body, size_t body_len, hrs_http_response *resp, hrs_err *err);
+
+void hrs_http_response_clear(hrs_http_response *r);
+
+/* Parses a Retry-After value: decimal seconds ("2.128") or an HTTP-date relative to now_epoch.
+ * Returns seconds (>= 0), or -1 when unparseable. */
+double hrs_http_parse_retry_after(const char *value, double now_epoch);
+
+/* URL-encodes s into a newly allocated string (caller frees), or NULL on allocation failure. */
+char *hrs_http_escape(const char *s);
+
+#endif
