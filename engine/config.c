@@ -95,7 +95,7 @@ static int check_keys(const hrs_config *c, const json_t *obj, const char *const 
         for (size_t i = 0; known[i]; i++) ok |= strcmp(k, known[i]) == 0;
         if (ok) continue;
         if (strcmp(k, "client_secret") == 0)
-            return key_error(c, k, err, "%ssecrets are not read from the config file: use client_secret_env "
+            return key_error(c, k, err, "%sclient_secret: secrets are not read from the config file: use client_secret_env "
                              "(an environment variable) or client_secret_file", section);
         const char *s = suggest(k, known);
         char msg[300];

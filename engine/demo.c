@@ -7,6 +7,7 @@
 #include "hrsync/sim.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,17 @@
 
 static const char *sv(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
+/* Prints s padded to width columns (UTF-8 aware: one column per code point). */
+static void cell(FILE *out, const char *s, int width)
+{
+    int cols = 0;
+    if (!s) s = "";
+    for (const char *p = s; *p; p++) cols += ((unsigned char)*p & 0xC0) != 0x80;
+    fputs(s, out);
+    for (; cols < width; cols++) fputc(' ', out);
+    fputc(' ', out);
+}
+
 static void print_directory(FILE *out, const json_t *snap)
 {
     const json_t *users = json_object_get(snap, "users");
@@ -26,10 +38,14 @@ static void print_directory(FILE *out, const json_t *snap)
     fprintf(out, "  %-40s %-28s %-14s %-8s %s\n", "userPrincipalName", "displayName", "department", "enabled", "employeeId");
     size_t i;
     json_t *u;
-    json_array_foreach(users, i, u)
-        fprintf(out, "  %-40s %-28s %-14s %-8s %s\n", sv(u, "userPrincipalName") ? sv(u, "userPrincipalName") : "",
-                sv(u, "displayName") ? sv(u, "displayName") : "", sv(u, "department") ? sv(u, "department") : "",
-                json_is_true(json_object_get(u, "accountEnabled")) ? "yes" : "no", sv(u, "employeeId") ? sv(u, "employeeId") : "");
+    json_array_foreach(users, i, u) {
+        fputs("  ", out);
+        cell(out, sv(u, "userPrincipalName"), 40);
+        cell(out, sv(u, "displayName"), 28);
+        cell(out, sv(u, "department"), 14);
+        cell(out, json_is_true(json_object_get(u, "accountEnabled")) ? "yes" : "no", 8);
+        fprintf(out, "%s\n", sv(u, "employeeId") ? sv(u, "employeeId") : "");
+    }
     const json_t *groups = json_object_get(snap, "groups");
     json_t *g;
     json_array_foreach(groups, i, g)
@@ -63,7 +79,13 @@ int hrs_demo_run(const hrs_demo_opts *o, hrs_err *err)
         free(examples);
         return -1;
     }
-    char config[1024], seed[1024], sim_state[1024], state[1024], secret[33];
+    char config[PATH_MAX + 32], seed[PATH_MAX + 32], sim_state[PATH_MAX + 32], state[PATH_MAX + 32], secret[33], abs_dir[PATH_MAX];
+    if (!realpath(state_dir, abs_dir)) {
+        hrs_err_set(err, "cannot resolve the demo folder %s: %s", state_dir, strerror(errno));
+        free(examples);
+        return -1;
+    }
+    state_dir = abs_dir;
     snprintf(config, sizeof config, "%s/demo/config.lua", examples);
     snprintf(seed, sizeof seed, "%s/demo/directory-seed.json", examples);
     snprintf(sim_state, sizeof sim_state, "%s/directory.json", state_dir);
@@ -76,7 +98,7 @@ int hrs_demo_run(const hrs_demo_opts *o, hrs_err *err)
     hrs_sim_opts so = { "127.0.0.1", 0, DEMO_TENANT, DEMO_CLIENT_ID, secret, sim_state, seed };
     hrs_sim *sim = hrs_sim_start(&so, err);
     if (!sim) return hrs_err_prefix(err, "starting the simulator");
-    char graph_url[128], login_url[128];
+    char graph_url[160], login_url[128];
     snprintf(login_url, sizeof login_url, "http://127.0.0.1:%u", hrs_sim_port(sim));
     snprintf(graph_url, sizeof graph_url, "%s/v1.0", login_url);
     fprintf(out, "Simulated Microsoft Graph listening on %s (directory kept in %s)\n", login_url, sim_state);

@@ -32,7 +32,14 @@ int hrs_err_prefix(hrs_err *e, const char *fmt, ...)
     va_end(ap);
     char old[HRS_ERR_MAX];
     memcpy(old, e->msg, sizeof old);
-    snprintf(e->msg, sizeof e->msg, "%s: %s", head, old);
+    size_t hl = strlen(head);
+    if (hl > sizeof e->msg - 3) hl = sizeof e->msg - 3;
+    memcpy(e->msg, head, hl);
+    memcpy(e->msg + hl, ": ", 2);
+    size_t room = sizeof e->msg - hl - 3, ol = strnlen(old, sizeof old);
+    if (ol > room) ol = room;
+    memcpy(e->msg + hl + 2, old, ol);
+    e->msg[hl + 2 + ol] = '\0';
     e->set = 1;
     return -1;
 }

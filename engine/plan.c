@@ -253,6 +253,8 @@ int hrs_plan_build(const hrs_plan_input *in, json_t **plan, hrs_err *err)
         people++;
         const json_t *d = json_object_get(in->decisions, pid);
         if (!d) continue;
+        const char *dn = sv(json_object_get(d, "attributes"), "displayName");
+        if (dn && *dn) snprintf(name, sizeof name, "%s", dn);
         if (sv(d, "error")) { quarantine(q, pid, name, sv(d, "error")); continue; }
         if (!json_is_true(json_object_get(d, "include"))) { out_of_scope++; continue; }
         in_scope++;

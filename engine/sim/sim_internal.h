@@ -78,7 +78,7 @@ struct hrs_sim {
 
     hrs_sim_stats stats;
     int dirty;                 /* a write succeeded since the state file was last written */
-    char save_error[512];      /* why the last write of the state file failed, or "" */
+    char save_error[HRS_ERR_MAX]; /* why the last write of the state file failed, or "" */
 };
 
 /* One Graph request, from the HTTP server or from a $batch entry. The creator owns the json
@@ -108,8 +108,10 @@ double hrs_sim_mono(void);
 void hrs_sim_sleep_ms(double ms);
 void hrs_sim_random(void *buf, size_t n);
 void hrs_sim_guid(char out[37]);
-/* UTC now in strftime format fmt. */
-void hrs_sim_time(char *buf, size_t n, const char *fmt);
+/* UTC now: SIM_TIME_ISO "2026-12-01T09:30:00Z", SIM_TIME_INNER "2026-12-01T09:30:00" (Graph's
+ * innerError.date), SIM_TIME_AAD "2026-12-01 09:30:00Z" (Entra's timestamps). */
+enum { SIM_TIME_ISO, SIM_TIME_INNER, SIM_TIME_AAD };
+void hrs_sim_time(char *buf, size_t n, int kind);
 /* Percent-decodes s[0..n) ('+' → ' ' when plus). Returns a malloc'ed string or NULL. */
 char *hrs_sim_url_decode(const char *s, size_t n, int plus);
 /* Percent-encodes everything but unreserved characters. Returns a malloc'ed string or NULL. */
@@ -179,6 +181,8 @@ json_t *hrs_sim_body(const sim_req *q, const char *what, json_t *select, const c
 void hrs_sim_next_link(const sim_req *q, json_t *body, long pos);
 
 /* ---- sim_validate.c ---- */
+/* 0 when the request has a JSON object body; else -1 after filling r with Graph's 400. */
+int hrs_sim_need_body(const sim_req *q, sim_resp *r);
 /* Checks a user body for POST (self == NULL) or PATCH of self. Returns 0, or -1 after filling r. */
 int hrs_sim_user_validate(hrs_sim *s, const sim_req *q, sim_resp *r, json_t *body,
                           const sim_user *self);

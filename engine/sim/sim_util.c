@@ -55,12 +55,15 @@ void hrs_sim_guid(char out[37])
              b[13], b[14], b[15]);
 }
 
-void hrs_sim_time(char *buf, size_t n, const char *fmt)
+void hrs_sim_time(char *buf, size_t n, int kind)
 {
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    if (strftime(buf, n, fmt, &tm) == 0 && n) buf[0] = '\0';
+    size_t w = kind == SIM_TIME_ISO ? strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm)
+             : kind == SIM_TIME_INNER ? strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm)
+             : strftime(buf, n, "%Y-%m-%d %H:%M:%SZ", &tm);
+    if (w == 0 && n) buf[0] = '\0';
 }
 
 static int hexval(int c)
@@ -212,7 +215,7 @@ void hrs_sim_fail(const sim_req *q, sim_resp *r, int status, const char *code, c
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     char date[32];
-    hrs_sim_time(date, sizeof date, "%Y-%m-%dT%H:%M:%S");
+    hrs_sim_time(date, sizeof date, SIM_TIME_INNER);
     json_t *inner = json_pack("{s:s, s:s, s:s}", "date", date, "request-id", q->request_id,
                               "client-request-id", q->client_request_id ? q->client_request_id
                                                                         : q->request_id);

@@ -3,12 +3,39 @@
  * A policy file returns a table of hooks:
  *   include(person)    -> boolean [, reason]   whether the person has an account now
  *   attributes(person) -> table                directory attributes (Graph user property names)
- *   upn(person)        -> { "cand1@…", … }     ordered login-name candidates
+ *   upn(person)        -> { "cand1@…", … }     ordered login-name candidates (or one string)
  *   groups(person)     -> { "Group name", … }  the managed groups the person belongs in
  *   lifecycle          =  table                settings (see docs), passed through as JSON
- * Unknown hook names are rejected at load. `require` reaches only the policy's folder and the
- * shipped library (scripts/). Each hook call runs under an instruction budget and a memory cap;
- * errors carry the admin's file:line and a traceback. */
+ * include, attributes and upn are required; groups and lifecycle are optional. The names
+ * name, version, description and settings are reserved (accepted and ignored). Unknown hook
+ * names are rejected at load with a "did you mean". `require` reaches only the policy's folder
+ * and the shipped library (scripts/). Each hook call runs under an instruction budget and a
+ * memory cap; errors carry the admin's file:line and a traceback.
+ *
+ * Values across the boundary:
+ *   person -> Lua: objects are tables, arrays are sequences, strings, integers, floats and
+ *     booleans map to themselves. null inside an object is left out (so `p.termination_date ==
+ *     nil` works); null inside an array becomes the sentinel `hrsync_null` (positions kept).
+ *     Each hook gets its own fresh copy of the person.
+ *   attributes -> JSON: strings stay strings, booleans booleans; integers become JSON integers
+ *     and are accepted only where Graph's type is a number (deviceEnrollmentLimit): a number
+ *     for a string property such as givenName is an error (no silent tostring). Floats are
+ *     refused. `hrsync_null` becomes JSON null, meaning "clear this value in the directory";
+ *     nil (absent) means "leave the directory's value alone". Tables become lists for
+ *     collection properties (an empty table is an empty list, which clears it) and objects
+ *     for complex ones (employeeOrgData, onPremisesExtensionAttributes).
+ *   upn / groups -> JSON arrays of strings, duplicates removed (UPNs case-insensitively).
+ *   lifecycle -> JSON: tables with keys 1..n are arrays, other tables objects (empty: object),
+ *     numbers keep integer/float, hrsync_null is null.
+ *
+ * Sandbox: base (without dofile, loadfile, warn; load takes text chunks only; collectgarbage
+ * only "collect", "count", "step", "isrunning"; setmetatable refuses __gc; rawset refuses
+ * protected tables; print logs at info level), string (without dump), table, math (fixed seed,
+ * no randomseed), utf8, and os with only time, date (both on the pinned "today", UTC) and
+ * clock. Library tables are read-only. Globals are strict once a chunk has run. The global
+ * hrsync_today() returns the pinned date "YYYY-MM-DD".
+ *
+ * A policy object is used by one thread at a time. */
 #ifndef HRSYNC_POLICY_H
 #define HRSYNC_POLICY_H
 
@@ -19,9 +46,11 @@ typedef struct hrs_policy hrs_policy;
 
 typedef struct hrs_policy_opts {
     const char *path;          /* the policy file */
-    const char *lib_dir;       /* the shipped library folder (contains hrsync/upn.lua …) */
-    const char *today;         /* the cycle's "now" as YYYY-MM-DD (the sandbox clock) */
-    long instruction_budget;   /* per hook call; 0 = default (10 million) */
+    const char *lib_dir;       /* the shipped library folder (contains hrsync/upn.lua …); NULL = none */
+    const char *today;         /* the cycle's "now" as YYYY-MM-DD (the sandbox clock); NULL = the
+                                  UTC date at load, pinned from then on */
+    long instruction_budget;   /* per hook call, and for running the file at load; 0 = default
+                                  (10 million); counted in steps of 1000 */
     size_t memory_limit;       /* bytes for the whole VM; 0 = default (64 MiB) */
 } hrs_policy_opts;
 
@@ -29,18 +58,39 @@ typedef struct hrs_policy_opts {
 typedef struct hrs_decision {
     int include;               /* 1 = should have an account now */
     char reason[256];          /* include's second return value, or "" */
-    json_t *attributes;        /* object: Graph property -> string / bool / null / array */
-    json_t *upns;              /* array of strings */
-    json_t *groups;            /* array of strings */
+    json_t *attributes;        /* object: Graph property -> string / bool / integer / null / array / object */
+    json_t *upns;              /* array of strings, at least one */
+    json_t *groups;            /* array of strings, possibly empty */
 } hrs_decision;
 
-/* Loads and checks a policy. Returns NULL with err naming file:line on failure. */
+/* Why the last hrs_policy_load/hrs_policy_decide failed; the engine can count budget and
+ * memory overruns apart from policy bugs without reading the message. */
+typedef enum hrs_policy_failure {
+    HRS_POLICY_OK = 0,         /* no failure */
+    HRS_POLICY_ERROR,          /* a Lua error (runtime, syntax, require) */
+    HRS_POLICY_BUDGET,         /* the instruction budget ran out */
+    HRS_POLICY_MEMORY,         /* the memory limit was reached */
+    HRS_POLICY_INVALID         /* a hook returned something of the wrong shape or value */
+} hrs_policy_failure;
+
+/* Loads and checks a policy: builds a fresh VM, runs the file under the budget, checks the
+ * returned hooks. Returns a policy owned by the caller (free with hrs_policy_free), or NULL
+ * with err naming file:line on failure. */
 hrs_policy *hrs_policy_load(const hrs_policy_opts *opts, hrs_err *err);
 
-/* Runs the hooks for one person. On failure (error in a hook, budget exceeded, invalid return)
- * returns -1 with err naming the hook and file:line; the person is to be quarantined. When
- * include is false, attributes/upns/groups are left NULL. */
+/* Pins the sandbox's "today" (YYYY-MM-DD) for the following decisions, so that a VM can serve
+ * several cycles. Returns 0, or -1 with err if the date is not valid (the old one stays). */
+int hrs_policy_set_today(hrs_policy *p, const char *today, hrs_err *err);
+
+/* Runs the hooks for one person (a JSON object, borrowed). On failure (error in a hook,
+ * budget exceeded, memory limit, invalid return) returns -1 with err naming the person (its
+ * "id"), the hook and file:line, with a traceback for Lua errors; the person is to be
+ * quarantined and the policy stays usable for the next one. out is zeroed first, and on
+ * failure holds nothing to free. When include is false, attributes/upns/groups are NULL. */
 int hrs_policy_decide(hrs_policy *p, const json_t *person, hrs_decision *out, hrs_err *err);
+
+/* The kind of the last failure of hrs_policy_decide on p (HRS_POLICY_OK after a success). */
+hrs_policy_failure hrs_policy_last_failure(const hrs_policy *p);
 
 /* The lifecycle table as JSON (borrowed; may be an empty object). */
 const json_t *hrs_policy_lifecycle(const hrs_policy *p);

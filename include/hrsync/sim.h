@@ -46,7 +46,9 @@ json_t *hrs_sim_snapshot(hrs_sim *sim);
  *   "token_ttl"             lifetime in seconds of the tokens issued from now on
  *   "replication_delay_ms"  a new user answers 404 to reads/writes by id for this long
  *   "shuffle_batch"         1 = $batch responses in shuffled order
- * Returns 0, or -1 for an unknown name. */
+ *   "expire_tokens"         1 = every access token issued so far expires now
+ * The write budget starts at the documented 3000; token_ttl 0 restores the default 3599 s.
+ * Returns 0, or -1 for an unknown name. Takes the simulator's lock; safe from any thread. */
 int hrs_sim_set_fault(hrs_sim *sim, const char *name, double value);
 
 /* Counters since start: requests, writes, throttled (429) answers, batches, tokens issued. */

@@ -14,12 +14,19 @@
 -- (UTF-16 code units). Identifiers are never cut: an employeeId longer than 16 raises, since a
 -- shortened id could match another person's account.
 --
+-- Clearing: nil leaves the directory's value alone; the engine's sentinel hrsync_null (a
+-- sandbox global) clears it. build() passes hrsync_null through, and with
+-- build(t, { blank = 'clear' }) a blank HR value becomes hrsync_null instead of being left out
+-- (properties that cannot be cleared, displayName, mailNickname and usageLocation, are still
+-- left out).
+--
 -- Names: `preferred_name` is read as a preferred given name ("Bob" for Robert), as Personio
 -- and AlexisHR send it; first_name() and display_name() use it when present.
 
 local M = {}
 
-local type, tostring, error, pairs, ipairs, pcall = type, tostring, error, pairs, ipairs, pcall
+local type, tostring, error, pairs, ipairs, pcall, rawget, rawequal =
+  type, tostring, error, pairs, ipairs, pcall, rawget, rawequal
 local smatch, supper = string.match, string.upper
 
 local text = require("hrsync.text")
@@ -36,6 +43,20 @@ M.LIMITS = {
 
 --- Properties whose values identify a person: too long raises instead of being cut.
 M.IDENTIFIERS = { employeeId = true }
+
+--- Properties that Graph does not let a client clear.
+M.NOT_NULL = { displayName = true, mailNickname = true, usageLocation = true }
+
+--- The engine's null sentinel (the global hrsync_null), or nil outside the engine.
+function M.null()
+  local env = _ENV
+  local v = rawget(env, "hrsync_null")
+  if v == nil then
+    local ok, got = pcall(function() return env.hrsync_null end)
+    if ok then v = got end
+  end
+  return v
+end
 
 --- The cleaned text of a value: trimmed, inner white space collapsed, integers without a
 -- fraction; nil for nil, blank strings, tables and booleans.
@@ -109,7 +130,8 @@ function M.date(v, time)
   return res
 end
 
-local function clean_value(name, v, level)
+local function clean_value(name, v, level, null)
+  if null ~= nil and rawequal(v, null) then return v end
   local t = type(v)
   if t == "boolean" then return v end
   if t == "string" or t == "number" then
@@ -130,7 +152,7 @@ local function clean_value(name, v, level)
   if t == "table" then
     local out = {}
     for _, e in ipairs(v) do
-      local s = clean_value(name, e, level + 1)
+      local s = clean_value(name, e, level + 1, null)
       if s ~= nil then out[#out + 1] = s end
     end
     return out
@@ -139,16 +161,29 @@ local function clean_value(name, v, level)
 end
 
 --- A cleaned copy of an attribute table (see the module comment). Keys must be Graph
--- property names (strings); booleans are kept; lists are cleaned element by element (an empty
--- list stays, it clears a collection).
-function M.build(t)
+-- property names (strings); booleans and hrsync_null are kept; lists are cleaned element by
+-- element (an empty list stays, it clears a collection). opts.blank: 'omit' (default) leaves
+-- blank values out, 'clear' turns them into hrsync_null.
+function M.build(t, opts)
   if type(t) ~= "table" then error("hrsync.attributes.build: table expected", 2) end
+  local blank = opts and opts.blank or "omit"
+  if blank ~= "omit" and blank ~= "clear" then
+    error("hrsync.attributes.build: blank must be 'omit' or 'clear'", 2)
+  end
+  local null = M.null()
+  if blank == "clear" and null == nil then
+    error("hrsync.attributes.build: blank = 'clear' needs the engine's hrsync_null", 2)
+  end
   local out = {}
   for k, v in pairs(t) do
     if type(k) ~= "string" then
       error("hrsync.attributes.build: keys must be property names, got " .. tostring(k), 2)
     end
-    out[k] = clean_value(k, v, 3)
+    local c = clean_value(k, v, 3, null)
+    if c == nil and blank == "clear" and not M.NOT_NULL[k] and type(v) == "string" then
+      c = null
+    end
+    out[k] = c
   end
   return out
 end

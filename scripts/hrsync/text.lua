@@ -5,11 +5,11 @@
 -- and sanitising for the two Entra name properties with strict character sets:
 -- the userPrincipalName local part and mailNickname (shared/reference/graph.md §1).
 --
--- Every function takes a string (numbers are converted with tostring; nil is treated as "")
--- and never raises on malformed UTF-8: a byte that does not start a valid sequence is read as
--- U+FFFD, which folding and sanitising drop.
+-- Every function takes a string (integers and other numbers are converted to text; nil is
+-- treated as "") and never raises on malformed UTF-8: a byte that does not start a valid
+-- sequence is read as U+FFFD, which folding keeps and sanitising drops.
 --
--- Pure Lua 5.4, runs in the policy sandbox (string, table, utf8 only).
+-- Pure Lua 5.4 for the policy sandbox: uses only string, table, math and utf8.
 
 local M = {}
 
@@ -396,9 +396,11 @@ end
 ---------------------------------------------------------------------------------------------
 
 --- Trims s and collapses every run of white space (including non-breaking and other Unicode
--- spaces) to one ASCII space; removes zero-width characters. nil → "".
+-- spaces) to one ASCII space; removes zero-width characters and other control characters
+-- (C0 except white space, DEL, C1), which directory values may not hold. nil → "".
 function M.squish(s)
   s = arg_string(s, "squish")
+  s = sgsub(s, "[%z\1-\8\14-\31\127]", "")
   if sfind(s, "[\128-\255]") then
     local cps, n = decode(s)
     local out = {}
@@ -409,6 +411,8 @@ function M.squish(s)
         out[k] = rep
       elseif cp == 0x85 or cp == 0x2028 or cp == 0x2029 then
         out[k] = " "
+      elseif cp >= 0x80 and cp <= 0x9F then
+        out[k] = ""
       else
         out[k] = cp < 0x80 and schar(cp) or uchar(cp)
       end
