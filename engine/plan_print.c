@@ -78,13 +78,16 @@ void hrs_plan_print(const json_t *plan, FILE *out, int color)
     }
     json_array_foreach(json_object_get(plan, "quarantine"), i, c) {
         if (i == 0) fputc('\n', out);
-        const char *line_no = NULL;
-        json_t *line = json_object_get(c, "line");
-        char lb[32] = "";
-        if (json_is_integer(line)) { snprintf(lb, sizeof lb, "line %lld", (long long)json_integer_value(line)); line_no = lb; }
-        fprintf(out, "%s! quarantined %s%s%s%s: %s%s\n", p->warn, sv(c, "name") ? sv(c, "name") : "",
-                sv(c, "person") ? " (" : "", sv(c, "person") ? sv(c, "person") : (line_no ? line_no : ""),
-                sv(c, "person") ? ")" : "", sv(c, "reason") ? sv(c, "reason") : "?", p->off);
+        /* Entries from the policy name the person; entries from a source name the id and the
+         * line (CSV) or index (JSON) of the record. */
+        const char *who = sv(c, "person") ? sv(c, "person") : sv(c, "id");
+        char where[64] = "";
+        if (json_is_integer(json_object_get(c, "line")))
+            snprintf(where, sizeof where, "%sline %lld", who ? ", " : "", (long long)json_integer_value(json_object_get(c, "line")));
+        else if (json_is_integer(json_object_get(c, "index")))
+            snprintf(where, sizeof where, "%srecord %lld", who ? ", " : "", (long long)json_integer_value(json_object_get(c, "index")));
+        fprintf(out, "%s! quarantined %s%s(%s%s): %s%s\n", p->warn, sv(c, "name") ? sv(c, "name") : "", sv(c, "name") ? " " : "",
+                who ? who : "", where, sv(c, "reason") ? sv(c, "reason") : "?", p->off);
     }
     json_array_foreach(json_object_get(plan, "notes"), i, c) fprintf(out, "%snote: %s%s\n", p->dim, json_string_value(c), p->off);
     if (n == 0) fprintf(out, "\nNothing to do: the directory matches the policy.\n");

@@ -168,7 +168,7 @@ static void copy_props(json_t *props, json_t *body)
     json_object_foreach(body, k, v) {
         if (strchr(k, '@')) continue;
         if (json_is_null(v)) json_object_del(props, k);
-        else json_object_set(props, k, v);
+        else json_object_set_new(props, k, json_deep_copy(v));
     }
 }
 
@@ -230,8 +230,9 @@ static void create(hrs_sim *s, const sim_req *q, sim_resp *r)
     }
     add_members(g, ids);
     json_decref(ids);
-    json_t *body = hrs_sim_body(q, "groups", NULL, "/$entity");
-    json_object_update(body, g->props);
+    json_t *body = hrs_sim_body(q, "groups", NULL, "/$entity"), *copy = json_deep_copy(g->props);
+    json_object_update(body, copy);
+    json_decref(copy);
     hrs_sim_reply(r, 201, body);
 }
 
@@ -241,7 +242,9 @@ static void list_groups(hrs_sim *s, const sim_req *q, sim_resp *r)
     sim_filter *f = NULL;
     int top;
     long skip;
-    if (hrs_sim_query_select(q, r, hrs_sim_group_props, "group", &select) != 0) return;
+    if (hrs_sim_query_unsupported(q, r) != 0 ||
+        hrs_sim_query_select(q, r, hrs_sim_group_props, "group", &select) != 0)
+        return;
     if (hrs_sim_query_top(q, r, &top) != 0 || hrs_sim_query_skip(q, r, &skip) != 0 ||
         hrs_sim_query_filter(q, r, hrs_sim_group_props, "Group", &f) != 0) {
         json_decref(select);
@@ -291,7 +294,9 @@ static void list_members(hrs_sim *s, const sim_req *q, sim_resp *r, sim_group *g
     json_t *select = NULL;
     int top;
     long skip;
-    if (hrs_sim_query_select(q, r, hrs_sim_user_props, "directoryObject", &select) != 0) return;
+    if (hrs_sim_query_unsupported(q, r) != 0 ||
+        hrs_sim_query_select(q, r, hrs_sim_user_props, "directoryObject", &select) != 0)
+        return;
     if (hrs_sim_query_top(q, r, &top) != 0 || hrs_sim_query_skip(q, r, &skip) != 0) {
         json_decref(select);
         return;

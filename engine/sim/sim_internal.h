@@ -161,6 +161,9 @@ int hrs_sim_filter_match(const sim_filter *f, json_t *obj);
 /* ---- sim_query.c ---- */
 /* 1 when the request carries ConsistencyLevel: eventual and $count=true. */
 int hrs_sim_advanced(const sim_req *q);
+/* Refuses the query options the simulator does not implement ($orderby, $search, $skip).
+ * Returns 0, or -1 after filling r. */
+int hrs_sim_query_unsupported(const sim_req *q, sim_resp *r);
 /* Parses $select into a new array of canonical names (always with id), or *out = NULL when there
  * is none. Returns 0, or -1 after filling r. */
 int hrs_sim_query_select(const sim_req *q, sim_resp *r, const sim_prop *table, const char *type,

@@ -22,6 +22,21 @@ int hrs_sim_advanced(const sim_req *q)
     return cl && strcasecmp(cl, "eventual") == 0 && count && strcasecmp(count, "true") == 0;
 }
 
+int hrs_sim_query_unsupported(const sim_req *q, sim_resp *r)
+{
+    /* $skip: Graph's /users has $top but no $skip (graph.md §6). $orderby and $search work in
+     * Graph (partly only as advanced queries) but are not simulated: refusing them is better than
+     * answering in an order the caller did not ask for. */
+    static const char *const opts[] = { "$orderby", "$search", "$skip", NULL };
+    for (int i = 0; opts[i]; i++)
+        if (json_object_get(q->query, opts[i])) {
+            hrs_sim_fail(q, r, 400, "Request_UnsupportedQuery",
+                         "The query option %s is not supported.", opts[i]);  /* UNVERIFIED */
+            return -1;
+        }
+    return 0;
+}
+
 int hrs_sim_query_select(const sim_req *q, sim_resp *r, const sim_prop *table, const char *type,
                          json_t **out)
 {

@@ -38,7 +38,8 @@ static void domains(hrs_sim *s, const sim_req *q, sim_resp *r)
     size_t i;
     json_t *d;
     json_array_foreach(s->domains, i, d)
-        json_array_append_new(value, json_pack("{s:O, s:s, s:b, s:b, s:b}", "id", d,
+        json_array_append_new(value, json_pack("{s:s, s:s, s:b, s:b, s:b}", "id",
+                                               json_string_value(d),
                                                "authenticationType", "Managed", "isDefault",
                                                i == 0, "isInitial", 0, "isVerified", 1));
     json_object_set_new(body, "value", value);

@@ -168,7 +168,8 @@ json_t *hrs_sim_state_dump(hrs_sim *s)
         json_object_set_new(o, "members", members);
         json_array_append_new(groups, o);
     }
-    return json_pack("{s:o, s:o, s:O}", "users", users, "groups", groups, "domains", s->domains);
+    return json_pack("{s:o, s:o, s:o}", "users", users, "groups", groups, "domains",
+                     json_deep_copy(s->domains));
 }
 
 json_t *hrs_sim_snapshot(hrs_sim *sim)

@@ -114,7 +114,9 @@ sim_user *hrs_sim_user_add(hrs_sim *s, json_t *props, double created_at, hrs_err
 void hrs_sim_user_delete(hrs_sim *s, sim_user *u)
 {
     const char *id = json_string_value(json_object_get(u->props, "id"));
-    json_t *ix = json_object_get(s->user_by_id, id);
+    char *lk = lower_dup(id);
+    json_t *ix = lk ? json_object_get(s->user_by_id, lk) : NULL;
+    free(lk);
     if (ix) s->users[json_integer_value(ix)] = NULL;
     for (size_t i = 0; i < s->nusers; i++) {
         sim_user *o = s->users[i];
@@ -211,7 +213,9 @@ static void list(hrs_sim *s, const sim_req *q, sim_resp *r)
     sim_filter *f = NULL;
     int top, expand;
     long skip;
-    if (hrs_sim_query_select(q, r, hrs_sim_user_props, "user", &select) != 0) return;
+    if (hrs_sim_query_unsupported(q, r) != 0 ||
+        hrs_sim_query_select(q, r, hrs_sim_user_props, "user", &select) != 0)
+        return;
     if (hrs_sim_query_top(q, r, &top) != 0 || hrs_sim_query_skip(q, r, &skip) != 0 ||
         parse_expand(q, r, &expand, &msel) != 0 ||
         hrs_sim_query_filter(q, r, hrs_sim_user_props, "User", &f) != 0) {
@@ -266,7 +270,7 @@ static void create(hrs_sim *s, const sim_req *q, sim_resp *r)
     const char *k;
     json_t *v;
     json_object_foreach(u->props, k, v)
-        if (strcmp(k, "passwordProfile") != 0) json_object_set(body, k, v);
+        if (strcmp(k, "passwordProfile") != 0) json_object_set_new(body, k, json_deep_copy(v));
     hrs_sim_reply(r, 201, body);
 }
 

@@ -1,6 +1,12 @@
-/* cli.h: the `hrsync` command line (commands, options, exit codes). */
+/* cli.h: the `hrsync` command line: options, the command table, exit codes.
+ *
+ * Each command lives in its own file (engine/cmd_<name>.c) and is listed in the table in
+ * cli.c; options are shared by all commands and may come before or after the command. */
 #ifndef HRSYNC_CLI_H
 #define HRSYNC_CLI_H
+
+#include <jansson.h>
+#include "hrsync/err.h"
 
 /* Exit codes, as documented in `hrsync --help` and the README. */
 enum {
@@ -10,7 +16,35 @@ enum {
     HRS_EXIT_USAGE = 64     /* the command line is wrong */
 };
 
+typedef struct hrs_cli_opts {
+    const char *config;     /* -c/--config, default ./hrsync.lua */
+    const char *now;        /* --now YYYY-MM-DD, or NULL */
+    const char *state_dir;  /* --state-dir (demo) */
+    int json;               /* --json */
+    int color;              /* stdout is a terminal and NO_COLOR is unset */
+    int force;              /* --force: apply past a guardrail */
+    int argc;               /* the command's own arguments (after the command name) */
+    char **argv;
+} hrs_cli_opts;
+
+typedef struct hrs_cli_command {
+    const char *name;
+    const char *args;       /* "PLAN-ID", "[SPEC…]" or "" for --help */
+    const char *summary;    /* one line for --help */
+    int (*run)(const hrs_cli_opts *o);
+} hrs_cli_command;
+
 /* Runs the program; returns the exit code. */
 int hrs_cli_main(int argc, char **argv);
+
+/* Helpers for commands. */
+int hrs_cli_fail(const hrs_err *err);               /* logs err, returns HRS_EXIT_ERROR */
+void hrs_cli_print_json(const json_t *j);           /* pretty JSON on stdout */
+json_t *hrs_cli_overrides(const hrs_cli_opts *o);   /* {now} from --now, or NULL (caller owns) */
+
+/* The commands (engine/cmd_*.c). */
+int hrs_cmd_plan(const hrs_cli_opts *o);
+int hrs_cmd_sync(const hrs_cli_opts *o);
+int hrs_cmd_demo(const hrs_cli_opts *o);
 
 #endif
