@@ -1,4 +1,5 @@
-/* cmd_plan.c: `hrsync plan` and `hrsync sync`. */
+/* cmd_plan.c: `hrsync plan` (the plan is stored; its id is printed) and `hrsync sync` (plan,
+ * then apply unless a guardrail stops it), and how both report an apply. */
 #include "hrsync/cli.h"
 #include "hrsync/engine.h"
 #include "hrsync/log.h"
@@ -8,13 +9,64 @@
 
 static void print_result(const json_t *r)
 {
-    printf("\nApplied: %lld created, %lld updated, %lld linked, %lld group additions, %lld group removals, %lld failed\n",
+    static const struct { const char *key, *words; } more[] = {
+        { "renamed", "renamed" }, { "enabled", "enabled" }, { "disabled", "disabled" },
+        { "leave_date", "leave dates set" }, { "revoked", "sessions revoked" }, { "manager", "managers set" },
+        { "resumed", "resumed from an interrupted run" },
+    };
+    printf("\nApplied: %lld created, %lld updated, %lld linked, %lld group additions, %lld group removals",
            (long long)json_integer_value(json_object_get(r, "created")),
            (long long)json_integer_value(json_object_get(r, "updated")),
            (long long)json_integer_value(json_object_get(r, "linked")),
            (long long)json_integer_value(json_object_get(r, "group_added")),
-           (long long)json_integer_value(json_object_get(r, "group_removed")),
-           (long long)json_integer_value(json_object_get(r, "failed")));
+           (long long)json_integer_value(json_object_get(r, "group_removed")));
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        long long n = (long long)json_integer_value(json_object_get(r, more[i].key));
+        if (n) printf(", %lld %s", n, more[i].words);
+    }
+    printf(", %lld failed\n", (long long)json_integer_value(json_object_get(r, "failed")));
+}
+
+/* After a plan is printed: its id, and how to apply it (or the guardrails that hold it). */
+static void print_saved(const json_t *plan, const hrs_cli_opts *o)
+{
+    const char *id = json_string_value(json_object_get(plan, "id"));
+    const json_t *g = json_object_get(plan, "guardrails");
+    size_t i;
+    json_t *v;
+    if (!id || (!hrs_plan_count(plan) && !json_array_size(g))) return;
+    fputc('\n', stdout);
+    json_array_foreach(g, i, v)
+        printf("%s! guardrail: %s%s\n", o->color ? "\033[1;31m" : "", json_string_value(json_object_get(v, "message")),
+               o->color ? "\033[0m" : "");
+    if (json_array_size(g))
+        printf("Saved as %s; a guardrail holds it: review it, then apply it with: hrsync apply %s --force\n", id, id);
+    else
+        printf("Saved as %s; apply it with: hrsync apply %s\n", id, id);
+}
+
+int hrs_cli_report_apply(const hrs_cli_opts *o, int rc, const json_t *plan, const json_t *result, const hrs_err *err)
+{
+    const char *id = json_string_value(json_object_get(plan, "id"));
+    if (o->json && plan) {
+        json_t *all = json_pack("{s:O, s:O}", "plan", plan, "result", result ? result : json_null());
+        if (rc == HRS_ENGINE_STOPPED) json_object_set_new(all, "stopped", json_string(err->msg));
+        hrs_cli_print_json(all);
+        json_decref(all);
+    }
+    if (rc == HRS_ENGINE_STOPPED) {
+        hrs_error("%s", err->msg);
+        return HRS_EXIT_GUARDRAIL;
+    }
+    if (rc != 0) return hrs_cli_fail(err);
+    if (!result) return HRS_EXIT_OK; /* nothing to do: the plan said so */
+    long long failed = (long long)json_integer_value(json_object_get(result, "failed"));
+    if (!o->json) {
+        print_result(result);
+        if (id) printf("Plan %s applied.\n", id);
+    }
+    if (failed) hrs_error("%lld operation%s failed; the others were applied", failed, failed == 1 ? "" : "s");
+    return failed ? HRS_EXIT_ERROR : HRS_EXIT_OK;
 }
 
 static int plan_or_sync(const hrs_cli_opts *o, int apply)
@@ -24,25 +76,19 @@ static int plan_or_sync(const hrs_cli_opts *o, int apply)
     json_t *ov = hrs_cli_overrides(o), *plan = NULL, *result = NULL;
     int code = HRS_EXIT_ERROR;
     hrs_engine *e = hrs_engine_open(o->config, ov, &err);
-    if (!e || hrs_engine_plan(e, &plan, &err) != 0) goto out;
-    size_t n = hrs_plan_count(plan);
-    if (!apply || n == 0) {
-        if (o->json) hrs_cli_print_json(plan); else hrs_plan_print(plan, stdout, o->color);
-        code = !apply && n ? HRS_EXIT_PENDING : HRS_EXIT_OK;
+    if (!e) goto out;
+    if (!apply) {
+        if (hrs_engine_plan(e, &plan, &err) != 0) goto out;
+        if (o->json) hrs_cli_print_json(plan);
+        else { hrs_plan_print(plan, stdout, o->color); print_saved(plan, o); }
+        code = hrs_plan_count(plan) ? HRS_EXIT_PENDING : HRS_EXIT_OK;
         goto out;
     }
-    if (!o->json) hrs_plan_print(plan, stdout, o->color);
-    if (hrs_engine_apply(e, plan, &result, &err) != 0) goto out;
-    long long failed = (long long)json_integer_value(json_object_get(result, "failed"));
-    if (o->json) {
-        json_t *both = json_pack("{s:O, s:O}", "plan", plan, "result", result);
-        hrs_cli_print_json(both);
-        json_decref(both);
-    } else {
-        print_result(result);
-    }
-    code = failed ? HRS_EXIT_ERROR : HRS_EXIT_OK;
-    if (failed) hrs_error("%lld operation%s failed; the others were applied", failed, failed == 1 ? "" : "s");
+    int rc = hrs_engine_sync(e, o->force, &plan, &result, &err);
+    if (plan && !o->json) hrs_plan_print(plan, stdout, o->color);
+    if (rc == HRS_ENGINE_STOPPED && !o->json) print_saved(plan, o);
+    code = hrs_cli_report_apply(o, rc, plan, result, &err);
+    hrs_err_clear(&err);
 out:
     if (err.set) hrs_cli_fail(&err);
     json_decref(plan);

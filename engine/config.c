@@ -3,6 +3,7 @@
 #include "hrsync/buildinfo.h"
 #include "hrsync/log.h"
 #include "hrsync/luajson.h"
+#include "hrsync/tz.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -15,11 +16,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const top_keys[] = { "now", "timezone", "source", "directory", "policy", "state",
-                                        "log_level", "lib_dir", NULL };
+                                        "log_level", "lib_dir", "schedule", "http", "guardrails", "audit_log", NULL };
 static const char *const dir_keys[] = { "type", "tenant", "client_id", "client_secret_env", "client_secret_file",
-                                        "graph_url", "login_url", "scope", "timeout", NULL };
+                                        "graph_url", "login_url", "scope", "timeout", "client_certificate_file",
+                                        "client_key_file", "client_assertion_alg", "write_budget", "concurrency", "delta",
+                                        NULL };
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -138,10 +142,23 @@ static char *first_dir(const char *env, const char *const *cands)
     return NULL;
 }
 
+/* An installed program (one under the install prefix's bin folder) uses the installed library and
+ * examples before a source tree that may still be on disk; a program in a build folder, the reverse. */
+static int installed(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return 0;
+    exe[n] = '\0';
+    size_t l = strlen(HRSYNC_BINDIR);
+    return strncmp(exe, HRSYNC_BINDIR, l) == 0 && exe[l] == '/';
+}
+
 char *hrs_config_find_lib_dir(void)
 {
     const char *c[] = { HRSYNC_SOURCE_DIR "/scripts", HRSYNC_DATADIR "/scripts", NULL };
-    return first_dir("HRSYNC_LIB_DIR", c);
+    const char *ci[] = { HRSYNC_DATADIR "/scripts", HRSYNC_SOURCE_DIR "/scripts", NULL };
+    return first_dir("HRSYNC_LIB_DIR", installed() ? ci : c);
 }
 
 char *hrs_config_find_examples_dir(void)
@@ -153,7 +170,8 @@ char *hrs_config_find_examples_dir(void)
         free(p);
     }
     const char *c[] = { HRSYNC_SOURCE_DIR "/examples", HRSYNC_DATADIR "/examples", NULL };
-    return first_dir(NULL, c);
+    const char *ci[] = { HRSYNC_DATADIR "/examples", HRSYNC_SOURCE_DIR "/examples", NULL };
+    return first_dir(NULL, installed() ? ci : c);
 }
 
 static int traceback(lua_State *L)
@@ -236,7 +254,42 @@ static char *read_secret_file(const char *path, hrs_err *err)
     return s;
 }
 
-static int load_directory(hrs_config *c, const char *dir, hrs_err *err)
+/* client_secret_file may start with "%d/" or "$CREDENTIALS_DIRECTORY/" (systemd's LoadCredential=
+ * folder); other relative paths are relative to the config's folder. */
+static char *expand_credentials(const hrs_config *c, const char *dir, const char *file, hrs_err *err)
+{
+    static const char *const prefixes[] = { "%d/", "$CREDENTIALS_DIRECTORY/", "${CREDENTIALS_DIRECTORY}/", NULL };
+    for (size_t i = 0; prefixes[i]; i++) {
+        size_t l = strlen(prefixes[i]);
+        if (strncmp(file, prefixes[i], l) != 0) continue;
+        const char *cd = getenv("CREDENTIALS_DIRECTORY");
+        if (!cd || !*cd) {
+            key_error(c, "client_secret_file", err, "directory.client_secret_file is '%s' but $CREDENTIALS_DIRECTORY is "
+                      "not set (systemd sets it for a unit with LoadCredential=)", file);
+            return NULL;
+        }
+        size_t n = strlen(cd) + strlen(file) + 2;
+        char *p = malloc(n);
+        if (p) snprintf(p, n, "%s/%s", cd, file + l);
+        else hrs_err_set(err, "out of memory");
+        return p;
+    }
+    char *p = resolve(dir, file);
+    if (!p) hrs_err_set(err, "out of memory");
+    return p;
+}
+
+int hrs_config_line_of(const hrs_config *c, const char *key)
+{
+    return line_of_key(c->path, key);
+}
+
+int hrs_config_check_keys(const hrs_config *c, const json_t *obj, const char *const *known, const char *section, hrs_err *err)
+{
+    return check_keys(c, obj, known, section, err);
+}
+
+static int load_directory(hrs_config *c, const char *dir, int offline, hrs_err *err)
 {
     const json_t *d = json_object_get(c->root, "directory");
     if (!json_is_object(d)) return hrs_err_set(err, "%s: the config has no 'directory' table", c->path);
@@ -254,18 +307,32 @@ static int load_directory(hrs_config *c, const char *dir, hrs_err *err)
     c->directory.scope = strdup(str_of(d, "scope") ? str_of(d, "scope") : "https://graph.microsoft.com/.default");
     json_t *to = json_object_get(d, "timeout");
     c->directory.timeout_s = json_is_integer(to) ? (long)json_integer_value(to) : 60;
+    /* A certificate (directory.client_certificate_file, + client_key_file) signs in instead of a
+     * secret: its paths are relative to the config's folder (graph_config.c reads them). */
+    const char *const cert_keys[] = { "client_certificate_file", "client_key_file" };
+    for (size_t i = 0; i < 2; i++) {
+        const char *f = str_of(d, cert_keys[i]);
+        if (!f) continue;
+        char *r = *f ? expand_credentials(c, dir, f, err) : NULL;
+        if (!r) return *f ? -1 : key_error(c, cert_keys[i], err, "directory.%s is empty", cert_keys[i]);
+        json_object_set_new((json_t *)d, cert_keys[i], json_string(r));
+        free(r);
+    }
+    if (offline) return 0; /* hrs_config_load_offline: no secret */
     const char *env = str_of(d, "client_secret_env"), *file = str_of(d, "client_secret_file");
+    if (str_of(d, "client_certificate_file") && !env && !file) return 0; /* graph_config.c loads the certificate */
     if (env) {
         const char *v = getenv(env);
         if (!v || !*v) return hrs_err_set(err, "%s: directory.client_secret_env names %s, which is not set", c->path, env);
         c->directory.client_secret = strdup(v);
     } else if (file) {
-        char *p = resolve(dir, file);
+        char *p = expand_credentials(c, dir, file, err);
         c->directory.client_secret = p ? read_secret_file(p, err) : NULL;
         free(p);
         if (!c->directory.client_secret) return -1;
     } else {
-        return hrs_err_set(err, "%s: directory needs client_secret_env (an environment variable) or client_secret_file", c->path);
+        return hrs_err_set(err, "%s: directory needs client_secret_env (an environment variable), client_secret_file or "
+                           "client_certificate_file", c->path);
     }
     hrs_log_add_secret(c->directory.client_secret);
     if (!c->directory.tenant || !c->directory.client_id || !c->directory.graph_url || !c->directory.login_url ||
@@ -292,8 +359,12 @@ static int pick_today(hrs_config *c, const json_t *overrides, hrs_err *err)
     if (!v && getenv("HRSYNC_NOW") && *getenv("HRSYNC_NOW")) { v = getenv("HRSYNC_NOW"); from = "HRSYNC_NOW"; }
     if (!v && str_of(c->root, "now")) { v = str_of(c->root, "now"); from = "now"; }
     if (v) {
-        if (!valid_date(v)) return key_error(c, "now", err, "%s is '%s', expected a date YYYY-MM-DD", from, v);
-        snprintf(c->today, sizeof c->today, "%s", v);
+        int64_t instant;
+        if (!valid_date(v) && (strlen(v) >= sizeof c->now || hrs_tz_parse_instant(v, &instant) != 0))
+            return key_error(c, "now", err, "%s is '%s', expected a date YYYY-MM-DD or an instant "
+                             "YYYY-MM-DDThh:mm:ssZ (or with an offset ±hh:mm)", from, v);
+        snprintf(c->today, sizeof c->today, "%.10s", v);
+        snprintf(c->now, sizeof c->now, "%s", v);
         return 0;
     }
     time_t t = time(NULL);
@@ -303,7 +374,37 @@ static int pick_today(hrs_config *c, const json_t *overrides, hrs_err *err)
     return 0;
 }
 
+static hrs_config *load(const char *path, const json_t *overrides, int offline, hrs_err *err);
+
+/* Resolves the file names of a source table (or its `secrets` table) against the config's
+ * folder: path, script, and every key ending in _file (client_secret_file, token_file, …). */
+static void resolve_source_paths(json_t *t, const char *dir)
+{
+    if (!json_is_object(t)) return;
+    for (void *it = json_object_iter(t); it; it = json_object_iter_next(t, it)) {
+        const char *k = json_object_iter_key(it);
+        json_t *v = json_object_iter_value(it);
+        size_t l = strlen(k);
+        if (!json_is_string(v) || !(strcmp(k, "path") == 0 || strcmp(k, "script") == 0 ||
+                                    (l > 5 && strcmp(k + l - 5, "_file") == 0)))
+            continue;
+        char *r = resolve(dir, json_string_value(v));   /* a new value: v may be shared */
+        if (r) json_object_iter_set_new(t, it, json_string(r));
+        free(r);
+    }
+}
+
 hrs_config *hrs_config_load(const char *path, const json_t *overrides, hrs_err *err)
+{
+    return load(path, overrides, 0, err);
+}
+
+hrs_config *hrs_config_load_offline(const char *path, const json_t *overrides, hrs_err *err)
+{
+    return load(path, overrides, 1, err);
+}
+
+static hrs_config *load(const char *path, const json_t *overrides, int offline, hrs_err *err)
 {
     hrs_config *c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(path))) { free(c); hrs_err_set(err, "out of memory"); return NULL; }
@@ -316,12 +417,8 @@ hrs_config *hrs_config_load(const char *path, const json_t *overrides, hrs_err *
 
     json_t *src = json_object_get(c->root, "source");
     if (!json_is_object(src)) { hrs_err_set(err, "%s: the config has no 'source' table", path); goto fail; }
-    const char *sp = str_of(src, "path");
-    if (sp) {
-        char *r = resolve(dir, sp);
-        json_object_set_new(src, "path", json_string(r));
-        free(r);
-    }
+    resolve_source_paths(src, dir);
+    resolve_source_paths(json_object_get(src, "secrets"), dir);
     c->source = src;
     const char *pol = str_of(c->root, "policy");
     if (!pol) { hrs_err_set(err, "%s: the config has no 'policy' (the policy file)", path); goto fail; }
@@ -330,7 +427,7 @@ hrs_config *hrs_config_load(const char *path, const json_t *overrides, hrs_err *
     const char *lib = str_of(c->root, "lib_dir");
     c->lib_dir = lib ? resolve(dir, lib) : hrs_config_find_lib_dir();
     if (!c->lib_dir) { hrs_err_set(err, "cannot find the hrsync Lua library (set HRSYNC_LIB_DIR)"); goto fail; }
-    if (load_directory(c, dir, err) != 0) goto fail;
+    if (load_directory(c, dir, offline, err) != 0) goto fail;
     free(dir);
     return c;
 fail:

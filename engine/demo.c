@@ -95,7 +95,8 @@ int hrs_demo_run(const hrs_demo_opts *o, hrs_err *err)
     if (hrs_password_generate(secret, sizeof secret, 32, err) != 0) return -1;
     if (setenv(DEMO_SECRET_ENV, secret, 1) != 0) return hrs_err_set(err, "cannot set %s", DEMO_SECRET_ENV);
 
-    hrs_sim_opts so = { "127.0.0.1", 0, DEMO_TENANT, DEMO_CLIENT_ID, secret, sim_state, seed };
+    hrs_sim_opts so = { .bind = "127.0.0.1", .tenant = DEMO_TENANT, .client_id = DEMO_CLIENT_ID, .client_secret = secret,
+                        .state_file = sim_state, .seed_file = seed };
     hrs_sim *sim = hrs_sim_start(&so, err);
     if (!sim) return hrs_err_prefix(err, "starting the simulator");
     char graph_url[160], login_url[128];
@@ -109,6 +110,9 @@ int hrs_demo_run(const hrs_demo_opts *o, hrs_err *err)
     int rc = -1;
     hrs_engine *e = hrs_engine_open(config, ov, err);
     if (!e) goto out;
+    if (hrs_engine_recover(e, &result, err) != 0) goto out;   /* an interrupted demo first */
+    json_decref(result);
+    result = NULL;
     if (hrs_engine_plan(e, &plan, err) != 0) goto out;
     if (o->json) {
         char *t = json_dumps(plan, JSON_INDENT(2));

@@ -1,28 +1,73 @@
 /* engine.c: one sync cycle from source to plan to apply (see include/hrsync/engine.h). */
 #include "hrsync/engine.h"
+#include "engine_internal.h"
+#include "hrsync/decide.h"
 #include "hrsync/apply.h"
+#include "hrsync/audit.h"
+#include "hrsync/guardrails.h"
+#include "hrsync/plan_store.h"
 #include "hrsync/graph.h"
 #include "hrsync/http.h"
+#include "hrsync/journal.h"
 #include "hrsync/log.h"
 #include "hrsync/plan.h"
 #include "hrsync/policy.h"
+#include "hrsync/progress.h"
 #include "hrsync/source.h"
 #include "hrsync/store.h"
+#include "hrsync/tz.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-struct hrs_engine {
-    hrs_config *cfg;
-    hrs_store *store;
-    hrs_policy *policy;
-    hrs_graph *graph;
-};
+
+/* ---- phase timings ---- */
+typedef struct { double wall, cpu; } phase_mark;
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0) return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static phase_mark phase_start(void)
+{
+    phase_mark m = { clock_s(CLOCK_MONOTONIC), clock_s(CLOCK_PROCESS_CPUTIME_ID) };
+    return m;
+}
+
+static void phase_end(hrs_engine_phase *p, phase_mark m)
+{
+    p->wall_s = clock_s(CLOCK_MONOTONIC) - m.wall;
+    p->cpu_s = clock_s(CLOCK_PROCESS_CPUTIME_ID) - m.cpu;
+}
+
+void hrs_engine_set_cycle(hrs_engine *e, const hrs_engine_cycle *c)
+{
+    memset(&e->cycle, 0, sizeof e->cycle);
+    if (c) e->cycle = *c;
+}
+
+const hrs_engine_timings *hrs_engine_timings_get(const hrs_engine *e) { return &e->timings; }
+hrs_store *hrs_engine_store(hrs_engine *e) { return e->store; }
 
 /* Attributes every plan reads, besides those the policy maps. */
 static const char *const base_select[] = { "id", "userPrincipalName", "mail", "employeeId", "accountEnabled",
                                            "displayName", NULL };
+
+static int open_audit(hrs_engine *e, hrs_err *err)
+{
+    hrs_err_clear(err);
+    char *file = hrs_audit_file_of(e->cfg, err);
+    if (!file && err->set) return -1;
+    e->audit = hrs_audit_open(e->store, file, err);
+    free(file);
+    return e->audit ? 0 : -1;
+}
 
 hrs_engine *hrs_engine_open(const char *config_path, const json_t *overrides, hrs_err *err)
 {
@@ -30,15 +75,22 @@ hrs_engine *hrs_engine_open(const char *config_path, const json_t *overrides, hr
     if (!e) { hrs_err_set(err, "out of memory"); return NULL; }
     e->cfg = hrs_config_load(config_path, overrides, err);
     if (!e->cfg) goto fail;
-    hrs_policy_opts po = { e->cfg->policy_path, e->cfg->lib_dir, e->cfg->today, 0, 0 };
-    e->policy = hrs_policy_load(&po, err);
-    if (!e->policy) goto fail;
+    /* Today in the company's time zone (config `timezone`, default UTC), unless a date is pinned. */
+    e->tz = hrs_tz_open(e->cfg->lib_dir, err);
+    if (!e->tz) goto fail;
+    const json_t *zone = json_object_get(e->cfg->root, "timezone");
+    if (zone && !json_is_string(zone)) { hrs_err_set(err, "%s: timezone must be a time zone name such as \"Europe/Berlin\"", e->cfg->path); goto fail; }
+    if (hrs_tz_clock_init(e->tz, e->cfg->now, json_string_value(zone), &e->clock, e->cfg->today, err) != 0) {
+        hrs_err_prefix(err, "%s", e->cfg->path);
+        goto fail;
+    }
+    if (hrs_engine_policy_open(e, err) != 0) goto fail;
     e->store = hrs_store_open(e->cfg->state_path, err);
     if (!e->store) goto fail;
-    hrs_graph_opts go = { e->cfg->directory.graph_url, e->cfg->directory.login_url, e->cfg->directory.tenant,
-                          e->cfg->directory.client_id, e->cfg->directory.client_secret, e->cfg->directory.scope,
-                          0, e->cfg->directory.timeout_s };
-    e->graph = hrs_graph_new(&go, err);
+    e->journal = hrs_journal_open(e->store, err);
+    if (!e->journal) goto fail;
+    if (hrs_guardrails_load(e->cfg, &e->guard, err) != 0 || open_audit(e, err) != 0) goto fail;
+    e->graph = hrs_graph_from_config(e->cfg, err);   /* secret or certificate, write budget, delta */
     if (!e->graph) goto fail;
     return e;
 fail:
@@ -50,8 +102,12 @@ void hrs_engine_close(hrs_engine *e)
 {
     if (!e) return;
     hrs_graph_free(e->graph);
+    hrs_audit_close(e->audit);
+    hrs_journal_close(e->journal);
     hrs_store_close(e->store);
+    hrs_tz_close(e->tz);
     hrs_policy_free(e->policy);
+    hrs_engine_policy_close(e);
     hrs_config_free(e->cfg);
     free(e);
 }
@@ -61,47 +117,23 @@ const hrs_config *hrs_engine_config(const hrs_engine *e) { return e->cfg; }
 json_t *hrs_engine_stats(const hrs_engine *e)
 {
     const hrs_graph_stats *s = hrs_graph_stats_get(e->graph);
-    return json_pack("{s:I, s:I, s:I, s:I}", "requests", (json_int_t)s->requests, "writes", (json_int_t)s->writes,
-                     "throttled", (json_int_t)s->throttled, "retries", (json_int_t)s->retries);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "requests", (json_int_t)s->requests, "writes",
+                     (json_int_t)s->writes, "throttled", (json_int_t)s->throttled, "retries", (json_int_t)s->retries,
+                     "packed", (json_int_t)s->packed, "users_read", (json_int_t)s->users_read, "delta_rounds",
+                     (json_int_t)s->delta_rounds, "full_resyncs", (json_int_t)s->full_resyncs, "budget_wait_s",
+                     s->budget_wait_s);
 }
 
-/* Runs the policy for every person: object person id -> decision (or {error}). Also collects
- * the attribute names and group names in use. */
+/* Runs the policy for every person (decide.h): object person id -> decision (or {error}). Also
+ * collects the attribute names and group names in use, and logs how many people it failed for. */
 static json_t *decide_all(hrs_engine *e, const json_t *people, json_t *attr_names, json_t *group_names)
 {
-    json_t *out = json_object();
-    size_t i;
-    json_t *p;
-    json_array_foreach(people, i, p) {
-        const char *pid = json_string_value(json_object_get(p, "id"));
-        if (!pid) continue;
-        hrs_decision d;
-        hrs_err err;
-        hrs_err_clear(&err);
-        memset(&d, 0, sizeof d);
-        if (hrs_policy_decide(e->policy, p, &d, &err) != 0) {
-            json_object_set_new(out, pid, json_pack("{s:s}", "error", err.msg));
-            hrs_decision_clear(&d);
-            continue;
-        }
-        json_t *o = json_pack("{s:b, s:s}", "include", d.include, "reason", d.reason);
-        if (d.include) {
-            json_object_set(o, "attributes", d.attributes ? d.attributes : json_object());
-            json_object_set(o, "upns", d.upns ? d.upns : json_array());
-            json_object_set(o, "groups", d.groups ? d.groups : json_array());
-            const char *k;
-            json_t *v;
-            json_object_foreach(d.attributes, k, v) json_object_set(attr_names, k, json_true());
-            size_t j;
-            json_array_foreach(d.groups, j, v) json_object_set(group_names, json_string_value(v), json_true());
-            if (!json_array_size(d.upns)) {
-                json_decref(o);
-                o = json_pack("{s:s}", "error", "upn() returned no candidate");
-            }
-        }
-        json_object_set_new(out, pid, o);
-        hrs_decision_clear(&d);
-    }
+    hrs_decide_ctx dc = { e->policy, e->tz, &e->clock, e->cfg->today };
+    hrs_decide_counts n;
+    json_t *out = hrs_decide_people(&dc, people, attr_names, group_names, &n);
+    char text[300];
+    hrs_decide_counts_text(&n, text, sizeof text);
+    if (text[0]) hrs_warn("%s; they are quarantined, the others go on", text);
     return out;
 }
 
@@ -171,29 +203,115 @@ static int read_groups(hrs_engine *e, const json_t *names, json_t **out, hrs_err
     return 0;
 }
 
-int hrs_engine_plan(hrs_engine *e, json_t **plan, hrs_err *err)
+/* The groups hrsync put people into (applied values "hrsync:group:<name>" = true, apply.c) stay
+ * managed when no one is given them any more, so their members can still be removed. */
+static void remembered_groups(const json_t *applied, json_t *group_names)
+{
+    static const char prefix[] = "hrsync:group:";
+    const char *pid, *k;
+    json_t *vals, *v;
+    json_object_foreach((json_t *)applied, pid, vals)
+        json_object_foreach(vals, k, v)
+            if (json_is_true(v) && strncmp(k, prefix, sizeof prefix - 1) == 0 && k[sizeof prefix - 1])
+                json_object_set_new(group_names, k + sizeof prefix - 1, json_true());
+}
+
+/* Whether the plan sets managers: lifecycle.manager is not false and someone has a supervisor. */
+static int wants_managers(const json_t *lc, const json_t *people)
+{
+    if (json_is_false(json_object_get(lc, "manager"))) return 0;
+    size_t i;
+    json_t *p;
+    json_array_foreach(people, i, p) {
+        const char *s = json_string_value(json_object_get(p, "supervisor_id"));
+        if (s && *s) return 1;
+    }
+    return 0;
+}
+
+/* What an interrupted run left unfinished: {operations: n, upns: {lower-cased UPN of a create:
+ * person}} (caller owns). */
+static int unfinished_creates(hrs_engine *e, json_t **out, hrs_err *err)
+{
+    json_t *ops = NULL;
+    if (hrs_journal_unfinished(e->journal, &ops, err) != 0) return -1;
+    json_t *upns = json_object();
+    size_t i;
+    json_t *o;
+    json_array_foreach(ops, i, o) {
+        const json_t *spec = json_object_get(o, "spec");
+        if (strcmp(json_string_value(json_object_get(o, "kind")), "create") != 0) continue;
+        const char *upn = json_string_value(json_array_get(json_object_get(spec, "upn_candidates"),
+                                                           (size_t)json_integer_value(json_object_get(spec, "cand"))));
+        if (!upn) continue;
+        char low[512];
+        size_t k = 0;
+        for (; upn[k] && k + 1 < sizeof low; k++) low[k] = (char)(upn[k] >= 'A' && upn[k] <= 'Z' ? upn[k] - 'A' + 'a' : upn[k]);
+        low[k] = '\0';
+        json_object_set(upns, low, json_object_get(o, "person"));
+    }
+    *out = json_pack("{s:I, s:o}", "operations", (json_int_t)json_array_size(ops), "upns", upns);
+    json_decref(ops);
+    return 0;
+}
+
+/* Reads the source and the directory, builds the plan and fingerprints its inputs (meta). */
+static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs_err *err)
 {
     hrs_source_result src = { 0 };
     json_t *attr_names = json_object(), *group_names = json_object();
-    json_t *decisions = NULL, *users = NULL, *groups = NULL, *links = NULL;
+    json_t *decisions = NULL, *users = NULL, *groups = NULL, *links = NULL, *applied = NULL, *reserved = NULL;
     char *select = NULL;
     int rc = -1;
     *plan = NULL;
 
+    memset(&e->timings, 0, sizeof e->timings);
+    /* e->cycle.full: the hook for incremental reads (source cursors, Graph delta links); every read
+     * is a full one until the sources keep cursors. */
+    phase_mark m = phase_start();
     if (hrs_source_read(e->cfg->source, &src, err) != 0) goto out;
+    phase_end(&e->timings.source, m);
+    e->timings.people = json_array_size(src.people);
     hrs_info("read %zu people from the source (%zu quarantined)", json_array_size(src.people), json_array_size(src.quarantine));
+    m = phase_start();
     decisions = decide_all(e, src.people, attr_names, group_names);
+    phase_end(&e->timings.policy, m);
+    hrs_engine_policy_record(e, src.people, decisions, !src.partial);   /* for reloads, check and explain */
+    m = phase_start();
+    if (hrs_store_applied(e->store, &applied, err) != 0) goto out;
+    remembered_groups(applied, group_names);
+    const json_t *lc = hrs_policy_lifecycle(e->policy);
+    if (json_is_true(json_object_get(json_object_get(lc, "leaver"), "set_leave_date")))
+        json_object_set_new(attr_names, "employeeLeaveDateTime", json_true());
     select = select_list(attr_names);
     if (!select) { hrs_err_set(err, "out of memory"); goto out; }
-    char path[4096];
-    snprintf(path, sizeof path, "/users?$select=%s&$top=999", select);
-    if (hrs_graph_get_all(e->graph, path, &users, err) != 0) goto out;
+    /* Users with their managers: GET /users (or /users/delta with directory.delta), and recently
+     * linked accounts a list may not show yet (graph_users.c). */
+    if (hrs_graph_read_users(e->graph, e->store, select, wants_managers(lc, src.people), &users, err) != 0) goto out;
     hrs_info("read %zu accounts from the directory", json_array_size(users));
     if (read_groups(e, group_names, &groups, err) != 0) goto out;
-    if (hrs_store_links(e->store, &links, err) != 0) goto out;
-    hrs_plan_input in = { e->cfg->today, src.people, decisions, users, groups, links,
-                          hrs_policy_lifecycle(e->policy), src.quarantine };
+    if (hrs_store_links(e->store, &links, err) != 0 || unfinished_creates(e, &reserved, err) != 0)
+        goto out;
+    phase_end(&e->timings.directory, m);
+    m = phase_start();
+    hrs_plan_input in = { e->cfg->today, src.people, decisions, users, groups, links, lc, src.quarantine, applied,
+                          json_object_get(reserved, "upns") };
     rc = hrs_plan_build(&in, plan, err);
+    size_t left = (size_t)json_integer_value(json_object_get(reserved, "operations"));
+    if (rc == 0 && left)
+        json_array_append_new(json_object_get(*plan, "notes"),
+                              json_sprintf("an interrupted run left %zu operation%s unfinished; the next sync finishes %s first",
+                                           left, left == 1 ? "" : "s", left == 1 ? "it" : "them"));
+    meta->records = json_array_size(src.people) + json_array_size(src.quarantine);
+    meta->full_read = !src.partial;
+    phase_end(&e->timings.plan, m);
+    m = phase_start();
+    if (rc == 0 && hrs_plan_store_fingerprint(src.people, decisions, users, groups, &meta->fp, err) != 0) {
+        json_decref(*plan);
+        *plan = NULL;
+        rc = -1;
+    }
+    phase_end(&e->timings.fingerprint, m);
 out:
     free(select);
     json_decref(attr_names);
@@ -202,21 +320,222 @@ out:
     json_decref(users);
     json_decref(groups);
     json_decref(links);
+    json_decref(applied);
+    json_decref(reserved);
     hrs_source_result_clear(&src);
     return rc;
+}
+
+/* Checks a plan against the guardrails (plan.guardrails), given the records read now. */
+static int check_guardrails(hrs_engine *e, json_t *plan, const hrs_plan_meta *meta, hrs_err *err)
+{
+    size_t previous = 0;
+    if (hrs_plan_store_baseline(e->store, &previous, err) != 0) return -1;
+    hrs_guardrails_input gi = { json_object_get(plan, "summary"), meta->records, previous, !meta->full_read };
+    json_object_set_new(plan, "guardrails", hrs_guardrails_check(&e->guard, &gi));
+    return 0;
+}
+
+int hrs_engine_plan(hrs_engine *e, json_t **plan, hrs_err *err)
+{
+    hrs_plan_meta meta;
+    if (read_and_build(e, plan, &meta, err) != 0) return -1;
+    json_object_set_new(*plan, "fingerprint", json_string(meta.fp.all));
+    phase_mark m = phase_start();
+    if (check_guardrails(e, *plan, &meta, err) != 0 || hrs_plan_store_save(e->store, *plan, &meta, err) != 0) {
+        json_decref(*plan);
+        *plan = NULL;
+        return -1;
+    }
+    phase_end(&e->timings.save, m);
+    return 0;
+}
+
+/* Applies plan unless a guardrail stops it (and force is not given). */
+static int guarded_apply(hrs_engine *e, const json_t *plan, int force, json_t **result, hrs_err *err)
+{
+    const json_t *g = json_object_get(plan, "guardrails");
+    const char *id = json_string_value(json_object_get(plan, "id"));
+    if (json_array_size(g) && !force) {
+        hrs_guardrails_explain(g, id, err);
+        return HRS_ENGINE_STOPPED;
+    }
+    if (json_array_size(g)) {
+        hrs_err why;
+        hrs_err_clear(&why);
+        hrs_guardrails_explain(g, NULL, &why);
+        hrs_warn("applying plan %s past its guardrails (--force): %s", id ? id : "", why.msg + strlen("guardrail: "));
+    }
+    if (hrs_plan_count(plan) == 0) return 0;
+    return hrs_engine_apply(e, plan, result, err);
+}
+
+int hrs_engine_recover(hrs_engine *e, json_t **result, hrs_err *err)
+{
+    *result = NULL;
+    json_t *left = NULL;
+    if (hrs_journal_unfinished(e->journal, &left, err) != 0) return -1;
+    size_t n = json_array_size(left);
+    if (n == 0) { json_decref(left); return 0; }
+    char holder[64];
+    const char *lease = e->cycle.lease_holder;
+    int64_t run_id = 0;
+    if (!lease) {
+        snprintf(holder, sizeof holder, "hrsync sync pid %ld", (long)getpid());
+        if (hrs_store_lease_acquire(e->store, holder, 12 * 3600, err) != 0) { json_decref(left); return -1; }
+    }
+    int rc = hrs_store_run_begin(e->store, "resume", e->cfg->today, &run_id, err);
+    if (rc == 0) {
+        hrs_apply_ctx ctx = { .graph = e->graph, .store = e->store, .graph_url = e->cfg->directory.graph_url,
+                              .stop = e->cycle.stop, .journal = e->journal, .run_id = run_id, .today = e->cfg->today,
+                              .audit = e->audit };
+        hrs_audit_begin(e->audit, run_id, NULL, e->cfg->today);
+        rc = hrs_apply_resume(&ctx, result, err);
+        hrs_err e2;
+        hrs_err_clear(&e2);
+        if (hrs_audit_flush(e->audit, &e2) != 0) hrs_error("%s", e2.msg);
+        /* The interrupted runs are over now (or stopped again, and the next run goes on). */
+        json_t *runs = json_object();
+        size_t i;
+        json_t *o;
+        json_array_foreach(left, i, o) {
+            char key[32];
+            snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(o, "run_id")));
+            json_object_set_new(runs, key, json_true());
+        }
+        const char *key;
+        json_t *v;
+        json_t *sum = json_pack("{s:I, s:O}", "resumed_by", (json_int_t)run_id, "result", *result ? *result : json_null());
+        json_object_foreach(runs, key, v) {
+            hrs_err_clear(&e2);
+            if (hrs_store_run_end(e->store, strtoll(key, NULL, 10), "interrupted", sum, &e2) != 0) hrs_error("%s", e2.msg);
+        }
+        json_decref(runs);
+        hrs_err_clear(&e2);
+        const char *status = rc != 0 ? "error" : json_integer_value(json_object_get(*result, "failed")) ? "failed-operations" : "ok";
+        json_object_set_new(sum, "resumed_runs", json_integer((json_int_t)n));
+        if (hrs_store_run_end(e->store, run_id, status, sum, &e2) != 0 && rc == 0) { *err = e2; rc = -1; }
+        json_decref(sum);
+        if (rc == 0)
+            hrs_warn("finished %zu operation%s of an interrupted run (%lld failed)", n, n == 1 ? "" : "s",
+                     (long long)json_integer_value(json_object_get(*result, "failed")));
+    }
+    if (!lease) hrs_store_lease_release(e->store, holder, NULL);
+    json_decref(left);
+    return rc;
+}
+
+/* Finishes an interrupted run before a new plan is made (the plan reads the directory as the
+ * finished operations leave it). */
+static int recover_first(hrs_engine *e, hrs_err *err)
+{
+    json_t *r = NULL;
+    int rc = hrs_engine_recover(e, &r, err);
+    json_decref(r);
+    return rc;
+}
+
+int hrs_engine_journal(hrs_engine *e, json_t **ops, hrs_err *err)
+{
+    return hrs_journal_list(e->journal, 0, ops, err);
+}
+
+int hrs_engine_graph_call(hrs_engine *e, const char *method, const char *path, const json_t *body, json_t **out, hrs_err *err)
+{
+    return hrs_graph_call(e->graph, method, path, body, out, err);
+}
+
+int hrs_engine_sync(hrs_engine *e, int force, json_t **plan, json_t **result, hrs_err *err)
+{
+    *result = NULL;
+    if (recover_first(e, err) != 0) return -1;
+    if (hrs_engine_plan(e, plan, err) != 0) return -1;
+    return guarded_apply(e, *plan, force, result, err);
+}
+
+int hrs_engine_apply_stored(hrs_engine *e, const char *plan_id, int force, json_t **plan, json_t **result, hrs_err *err)
+{
+    hrs_plan_stored st;
+    hrs_plan_meta now;
+    json_t *fresh = NULL;
+    int rc = -1;
+    *plan = NULL;
+    *result = NULL;
+    if (recover_first(e, err) != 0) return -1;
+    if (hrs_plan_store_load(e->store, plan_id, &st, err) != 0) return -1;
+    if (hrs_plan_store_check_open(&st, plan_id, err) != 0) goto out;
+    /* Re-read HR and the directory: the plan is applied only if its inputs are still the same. */
+    if (read_and_build(e, &fresh, &now, err) != 0) goto out;
+    if (strcmp(now.fp.all, st.meta.fp.all) != 0) {
+        char what[160];
+        hrs_plan_store_what_changed(&st.meta.fp, &now.fp, what, sizeof what);
+        hrs_err_set(err, "HR or the directory changed since plan %s was made: run hrsync plan again (changed: %s)", plan_id, what);
+        goto out;
+    }
+    /* The limits as configured now (an admin may have raised one), over the stored plan. */
+    if (check_guardrails(e, st.plan, &now, err) != 0) goto out;
+    *plan = st.plan;
+    st.plan = NULL;
+    rc = guarded_apply(e, *plan, force, result, err);
+out:
+    json_decref(fresh);
+    hrs_plan_stored_clear(&st);
+    return rc;
+}
+
+/* After applying: the audit file is flushed and the stored plan marked (failures are logged:
+ * the operations are done and recorded in the state file either way). */
+static void record_applied(hrs_engine *e, const json_t *plan, const char *plan_id, int64_t run_id, int rc, const json_t *result)
+{
+    hrs_err e2;
+    hrs_err_clear(&e2);
+    if (hrs_audit_flush(e->audit, &e2) != 0) hrs_error("%s", e2.msg);
+    if (!plan_id) return;
+    const char *status = rc != 0 ? "failed" : json_is_true(json_object_get(result, "stopped")) ? "interrupted" : "applied";
+    hrs_err_clear(&e2);
+    if (hrs_plan_store_finish(e->store, plan_id, run_id, status, result, json_array_size(json_object_get(plan, "guardrails")) > 0,
+                              &e2) != 0)
+        hrs_error("%s", e2.msg);
 }
 
 int hrs_engine_apply(hrs_engine *e, const json_t *plan, json_t **result, hrs_err *err)
 {
     int64_t run_id = 0;
-    if (hrs_store_run_begin(e->store, "sync", e->cfg->today, &run_id, err) != 0) return -1;
-    hrs_apply_ctx ctx = { e->graph, e->store, e->cfg->directory.graph_url };
+    char holder[64];
+    const char *lease = e->cycle.lease_holder;
+    if (!lease) { /* a one-off sync holds the state file's lease while it applies */
+        snprintf(holder, sizeof holder, "hrsync sync pid %ld", (long)getpid());
+        if (hrs_store_lease_acquire(e->store, holder, 12 * 3600, err) != 0) return -1;
+    }
+    const char *plan_id = json_string_value(json_object_get(plan, "id"));
+    if ((plan_id && hrs_plan_store_claim(e->store, plan_id, err) != 0) ||
+        hrs_store_run_begin(e->store, "sync", e->cfg->today, &run_id, err) != 0) {
+        if (!lease) hrs_store_lease_release(e->store, holder, NULL);
+        return -1;
+    }
+    hrs_apply_ctx ctx = { .graph = e->graph, .store = e->store, .graph_url = e->cfg->directory.graph_url,
+                          .stop = e->cycle.stop, .progress = e->cycle.progress, .progress_ud = e->cycle.progress_ud,
+                          .journal = e->journal, .run_id = run_id, .today = e->cfg->today };
+    ctx.audit = e->audit;
+    hrs_audit_begin(e->audit, run_id, plan_id, e->cfg->today);
+    hrs_progress *pg = NULL; /* sync/apply at a terminal: a progress line on long runs */
+    if (!ctx.progress && (pg = hrs_progress_new(stderr, e->timings.people))) {
+        ctx.progress = hrs_progress_update;
+        ctx.progress_ud = pg;
+    }
+    phase_mark m = phase_start();
     int rc = hrs_apply_plan(&ctx, plan, result, err);
+    phase_end(&e->timings.apply, m);
+    hrs_progress_finish(pg);
+    hrs_progress_free(pg);
+    record_applied(e, plan, plan_id, run_id, rc, *result);
     json_t *summary = json_pack("{s:O, s:O}", "plan", json_object_get(plan, "summary"), "result", *result ? *result : json_null());
     hrs_err e2;
     hrs_err_clear(&e2);
     const char *status = rc != 0 ? "error" : (json_integer_value(json_object_get(*result, "failed")) ? "failed-operations" : "ok");
+    if (rc == 0 && json_is_true(json_object_get(*result, "stopped"))) status = "stopped";
     if (hrs_store_run_end(e->store, run_id, status, summary, &e2) != 0 && rc == 0) { *err = e2; rc = -1; }
     json_decref(summary);
+    if (!lease) hrs_store_lease_release(e->store, holder, NULL);
     return rc;
 }

@@ -104,30 +104,29 @@ static void url_for_message(char *dst, size_t n, const char *url)
     dst[l] = '\0';
 }
 
-int hrs_http_request(hrs_http *h, const char *method, const char *url, const char *const *headers,
-                     const char *body, size_t body_len, hrs_http_response *resp, hrs_err *err)
+/* Sets up c for one request (after a reset); *hl receives the header list (the caller frees it
+ * after the transfer). Returns 0, or -1 when out of memory. */
+static int setup(CURL *c, long timeout_s, const char *method, const char *url, const char *const *headers,
+                 const char *body, size_t body_len, body_buf *b, hrs_http_response *resp, char *curl_msg,
+                 struct curl_slist **hl)
 {
-    CURL *c = h->curl;
-    body_buf b = { 0 };
-    struct curl_slist *hl = NULL;
-    char curl_msg[CURL_ERROR_SIZE] = "";
     memset(resp, 0, sizeof *resp);
     resp->retry_after = -1;
-
+    *hl = NULL;
     curl_easy_reset(c);
     for (size_t i = 0; headers && headers[i]; i++) {
-        struct curl_slist *nl = curl_slist_append(hl, headers[i]);
-        if (!nl) { curl_slist_free_all(hl); return hrs_err_set(err, "out of memory"); }
-        hl = nl;
+        struct curl_slist *nl = curl_slist_append(*hl, headers[i]);
+        if (!nl) { curl_slist_free_all(*hl); *hl = NULL; return -1; }
+        *hl = nl;
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hl);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout_s);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_msg);
@@ -141,25 +140,147 @@ int hrs_http_request(hrs_http *h, const char *method, const char *url, const cha
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
     }
+    return 0;
+}
 
-    CURLcode rc = curl_easy_perform(c);
-    curl_slist_free_all(hl);
+/* After a transfer: fills resp (status, body) or err (transport failure). */
+static int finish(CURL *c, CURLcode rc, const char *method, const char *url, body_buf *b, const char *curl_msg,
+                  hrs_http_response *resp, hrs_err *err)
+{
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     if (rc != CURLE_OK) {
         char u[512];
         url_for_message(u, sizeof u, url);
-        free(b.buf);
-        if (b.too_big) return hrs_err_set(err, "%s %s: answer larger than %u bytes", method, u, HTTP_MAX_BODY);
+        free(b->buf);
+        b->buf = NULL;
+        if (b->too_big) return hrs_err_set(err, "%s %s: answer larger than %u bytes", method, u, HTTP_MAX_BODY);
         return hrs_err_set(err, "cannot reach %s: %s", u, curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-    if (!b.buf) {
-        b.buf = calloc(1, 1);
-        if (!b.buf) return hrs_err_set(err, "out of memory");
+    if (!b->buf) {
+        b->buf = calloc(1, 1);
+        if (!b->buf) return hrs_err_set(err, "out of memory");
     }
-    resp->body = b.buf;
-    resp->len = b.len;
+    resp->body = b->buf;
+    resp->len = b->len;
+    b->buf = NULL;
     return 0;
+}
+
+int hrs_http_request(hrs_http *h, const char *method, const char *url, const char *const *headers,
+                     const char *body, size_t body_len, hrs_http_response *resp, hrs_err *err)
+{
+    CURL *c = h->curl;
+    body_buf b = { 0 };
+    struct curl_slist *hl = NULL;
+    char curl_msg[CURL_ERROR_SIZE] = "";
+    if (setup(c, h->timeout_s, method, url, headers, body, body_len, &b, resp, curl_msg, &hl) != 0)
+        return hrs_err_set(err, "out of memory");
+    CURLcode rc = curl_easy_perform(c);
+    curl_slist_free_all(hl);
+    return finish(c, rc, method, url, &b, curl_msg, resp, err);
+}
+
+/* ---- several requests at once (curl multi) ------------------------------------------------ */
+
+struct hrs_http_pool {
+    CURLM *multi;
+    CURL **easy;
+    size_t n;
+    long timeout_s;
+};
+
+hrs_http_pool *hrs_http_pool_new(size_t n, long timeout_s, hrs_err *err)
+{
+    hrs_http_pool *p = calloc(1, sizeof *p);
+    if (!p || n == 0 || !(p->easy = calloc(n, sizeof *p->easy)) || !(p->multi = curl_multi_init())) {
+        hrs_http_pool_free(p);
+        hrs_err_set(err, n == 0 ? "internal: an HTTP pool of 0 connections" : "cannot initialise libcurl");
+        return NULL;
+    }
+    p->n = n;
+    p->timeout_s = timeout_s > 0 ? timeout_s : 60;
+    for (size_t i = 0; i < n; i++)
+        if (!(p->easy[i] = curl_easy_init())) {
+            hrs_http_pool_free(p);
+            hrs_err_set(err, "cannot initialise libcurl");
+            return NULL;
+        }
+    return p;
+}
+
+void hrs_http_pool_free(hrs_http_pool *p)
+{
+    if (!p) return;
+    for (size_t i = 0; p->easy && i < p->n; i++) curl_easy_cleanup(p->easy[i]);
+    free(p->easy);
+    if (p->multi) curl_multi_cleanup(p->multi);
+    free(p);
+}
+
+size_t hrs_http_pool_size(const hrs_http_pool *p) { return p->n; }
+
+int hrs_http_pool_perform(hrs_http_pool *p, hrs_http_xfer *x, size_t n, hrs_err *err)
+{
+    if (n > p->n) return hrs_err_set(err, "internal: %zu transfers for a pool of %zu", n, p->n);
+    body_buf *bufs = calloc(n ? n : 1, sizeof *bufs);
+    struct curl_slist **hls = calloc(n ? n : 1, sizeof *hls);
+    char (*msgs)[CURL_ERROR_SIZE] = calloc(n ? n : 1, sizeof *msgs);
+    int *added = calloc(n ? n : 1, sizeof *added);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        memset(&x[i].resp, 0, sizeof x[i].resp);
+        x[i].resp.retry_after = -1;
+        x[i].rc = -1;
+    }
+    if (!bufs || !hls || !msgs || !added) { rc = hrs_err_set(err, "out of memory"); goto out; }
+    for (size_t i = 0; i < n; i++) {
+        hrs_err_clear(&x[i].err);
+        x[i].rc = -1;
+        if (setup(p->easy[i], p->timeout_s, x[i].method, x[i].url, x[i].headers, x[i].body, x[i].body_len, &bufs[i],
+                  &x[i].resp, msgs[i], &hls[i]) != 0) {
+            hrs_err_set(&x[i].err, "out of memory");
+            continue;
+        }
+        curl_easy_setopt(p->easy[i], CURLOPT_PRIVATE, (void *)&x[i]);
+        if (curl_multi_add_handle(p->multi, p->easy[i]) != CURLM_OK) {
+            hrs_err_set(&x[i].err, "cannot start a transfer to %s", x[i].url);
+            continue;
+        }
+        added[i] = 1;
+    }
+    int running = 1;
+    while (running) {
+        CURLMcode mc = curl_multi_perform(p->multi, &running);
+        if (mc == CURLM_OK && running) mc = curl_multi_poll(p->multi, NULL, 0, 1000, NULL);
+        if (mc != CURLM_OK) { rc = hrs_err_set(err, "HTTP transfers failed: %s", curl_multi_strerror(mc)); break; }
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(p->multi, &left))) {
+            if (m->msg != CURLMSG_DONE) continue;
+            for (size_t i = 0; i < n; i++) {
+                if (!added[i] || p->easy[i] != m->easy_handle) continue;
+                x[i].rc = finish(p->easy[i], m->data.result, x[i].method, x[i].url, &bufs[i], msgs[i], &x[i].resp,
+                                 &x[i].err);
+                curl_multi_remove_handle(p->multi, p->easy[i]);
+                added[i] = 0;
+            }
+        }
+    }
+out:
+    for (size_t i = 0; i < n && added && hls; i++) {
+        if (added[i]) {
+            curl_multi_remove_handle(p->multi, p->easy[i]);
+            if (x[i].rc != 0 && !x[i].err.set) hrs_err_set(&x[i].err, "the transfer to %s did not finish", x[i].url);
+        }
+        free(bufs ? bufs[i].buf : NULL);
+        curl_slist_free_all(hls[i]);
+    }
+    free(bufs);
+    free(hls);
+    free(msgs);
+    free(added);
+    return rc;
 }
 
 double hrs_http_parse_retry_after(const char *value, double now_epoch)

@@ -5,12 +5,23 @@
  *   local sim = hrsync.sim_start{ client_secret = "s3cret", seed_file = "seed.json" }
  *   local plan, err = hrsync.plan("config.lua", { directory = { graph_url = sim:url() .. "/v1.0" } })
  *   local plan, result = hrsync.sync("config.lua", overrides)
+ *   local plan = hrsync.plan(config); local plan, result = hrsync.apply(config, plan.id, { force = true })
+ *   local events = hrsync.log(config, { person = "1002", action = "create", since = "2026-12-01" })
  *   sim:snapshot(); sim:fault("throttle_writes", 100); sim:stats(); sim:stop()
+ *   local status, body = hrsync.http_get("http://127.0.0.1:9464/metrics")
+ *   local ops = hrsync.journal(config)       -- every journaled operation {run_id, seq, kind, status…}
+ *   local user = hrsync.graph(config, "PATCH", "/users/" .. id, { jobTitle = "x" })  -- a hand edit
+ *   local e = hrsync.open(config); e:plan(); e:maybe_reload(); e:policy_status()  -- lua_engine.h
  *
  * Failures return nil and the error message (the same sentence the command line prints). */
+#include "hrsync/audit.h"
 #include "hrsync/buildinfo.h"
 #include "hrsync/engine.h"
+#include "hrsync/http.h"
+#include "hrsync/journal.h"
 #include "hrsync/log.h"
+#include "hrsync/lua_engine.h"
+#include "hrsync/lua_hrsim.h"
 #include "hrsync/luajson.h"
 #include "hrsync/plan.h"
 #include "hrsync/sim.h"
@@ -52,6 +63,7 @@ static int l_sim_start(lua_State *L)
         o.client_secret = opt_field(L, 1, "client_secret");
         o.state_file = opt_field(L, 1, "state_file");
         o.seed_file = opt_field(L, 1, "seed_file");
+        o.client_certificate_file = opt_field(L, 1, "client_certificate_file");
         lua_getfield(L, 1, "port");
         o.port = (unsigned short)luaL_optinteger(L, -1, 0);
         lua_pop(L, 1);
@@ -94,6 +106,11 @@ static int l_sim_fault(lua_State *L)
 {
     sim_box *b = check_sim(L);
     const char *name = luaL_checkstring(L, 2);
+    if (lua_type(L, 3) == LUA_TSTRING || lua_isnil(L, 3)) {   /* deny_permission takes text */
+        if (hrs_sim_set_fault_text(b->sim, name, lua_tostring(L, 3)) != 0)
+            return luaL_error(L, "unknown simulator fault '%s' or a bad value", name);
+        return 0;
+    }
     double v = lua_isboolean(L, 3) ? (double)lua_toboolean(L, 3) : luaL_checknumber(L, 3);
     if (hrs_sim_set_fault(b->sim, name, v) != 0) return luaL_error(L, "unknown simulator fault '%s'", name);
     return 0;
@@ -109,6 +126,8 @@ static int l_sim_stats(lua_State *L)
     lua_pushinteger(L, s.throttled); lua_setfield(L, -2, "throttled");
     lua_pushinteger(L, s.batches); lua_setfield(L, -2, "batches");
     lua_pushinteger(L, s.tokens); lua_setfield(L, -2, "tokens");
+    lua_pushinteger(L, s.delta_items); lua_setfield(L, -2, "delta_items");
+    lua_pushinteger(L, s.denied); lua_setfield(L, -2, "denied");
     return 1;
 }
 
@@ -138,8 +157,28 @@ static int push_failure(lua_State *L, const hrs_err *err)
     return 2;
 }
 
-/* hrsync.plan(config, [overrides]) -> plan | nil, err
- * hrsync.sync(config, [overrides]) -> plan, result | nil, err */
+/* opts.force of the options table at idx (may be absent). */
+static int force_arg(lua_State *L, int idx)
+{
+    if (!lua_istable(L, idx)) return 0;
+    lua_getfield(L, idx, "force");
+    int f = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return f;
+}
+
+/* A guardrail stopped the plan: nil, the reason, the stored plan. */
+static int push_stopped(lua_State *L, const hrs_err *err, const json_t *plan)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, err->msg);
+    hrs_luajson_push(L, plan);
+    return 3;
+}
+
+/* hrsync.plan(config, [overrides]) -> plan (stored: plan.id, plan.fingerprint) | nil, err
+ * hrsync.sync(config, [overrides], [{force = true}]) -> plan, result | nil, err [, plan when a
+ * guardrail stopped it] */
 static int run_cycle(lua_State *L, int apply)
 {
     const char *config = luaL_checkstring(L, 1);
@@ -149,15 +188,13 @@ static int run_cycle(lua_State *L, int apply)
     int nret;
     hrs_engine *e = hrs_engine_open(config, ov, &err);
     json_decref(ov);
-    if (!e || hrs_engine_plan(e, &plan, &err) != 0) {
-        hrs_engine_close(e);
-        return push_failure(L, &err);
-    }
-    if (apply && hrs_plan_count(plan) > 0 && hrs_engine_apply(e, plan, &result, &err) != 0) {
+    int rc = !e ? -1 : apply ? hrs_engine_sync(e, force_arg(L, 3), &plan, &result, &err) : hrs_engine_plan(e, &plan, &err);
+    if (rc != 0) {
+        nret = rc == HRS_ENGINE_STOPPED ? push_stopped(L, &err, plan) : push_failure(L, &err);
         json_decref(plan);
         json_decref(result);
         hrs_engine_close(e);
-        return push_failure(L, &err);
+        return nret;
     }
     hrs_luajson_push(L, plan);
     nret = 1;
@@ -177,6 +214,108 @@ static int run_cycle(lua_State *L, int apply)
 
 static int l_plan(lua_State *L) { return run_cycle(L, 0); }
 static int l_sync(lua_State *L) { return run_cycle(L, 1); }
+
+/* hrsync.apply(config, plan_id, [{force = true, overrides = {…}}]) -> plan, result | nil, err
+ * [, plan when a guardrail stopped it]: applies a stored plan as `hrsync apply` does. */
+static int l_apply(lua_State *L)
+{
+    const char *config = luaL_checkstring(L, 1);
+    const char *id = luaL_checkstring(L, 2);
+    json_t *ov = NULL, *plan = NULL, *result = NULL;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "overrides");
+        ov = overrides_arg(L, lua_gettop(L));
+        lua_pop(L, 1);
+    }
+    hrs_err err;
+    hrs_err_clear(&err);
+    int nret = 2;
+    hrs_engine *e = hrs_engine_open(config, ov, &err);
+    json_decref(ov);
+    int rc = e ? hrs_engine_apply_stored(e, id, force_arg(L, 3), &plan, &result, &err) : -1;
+    if (rc == HRS_ENGINE_STOPPED) nret = push_stopped(L, &err, plan);
+    else if (rc != 0) nret = push_failure(L, &err);
+    else {
+        hrs_luajson_push(L, plan);
+        if (result) hrs_luajson_push(L, result); else lua_pushnil(L);
+    }
+    json_decref(plan);
+    json_decref(result);
+    hrs_engine_close(e);
+    return nret;
+}
+
+/* hrsync.log(config, [{person, action, since, until, limit}]) -> events (oldest first) | nil, err */
+static int l_log(lua_State *L)
+{
+    const char *config = luaL_checkstring(L, 1);
+    hrs_audit_filter f = { NULL, NULL, NULL, NULL, 0 };
+    if (lua_istable(L, 2)) {
+        f.person = opt_field(L, 2, "person");
+        f.action = opt_field(L, 2, "action");
+        f.since = opt_field(L, 2, "since");
+        f.until = opt_field(L, 2, "until");
+        lua_getfield(L, 2, "limit");
+        f.limit = (int)luaL_optinteger(L, -1, 0);
+        lua_pop(L, 1);
+    }
+    hrs_err err;
+    hrs_err_clear(&err);
+    json_t *events = NULL;
+    hrs_store *s = NULL;
+    hrs_config *c = hrs_config_load_offline(config, NULL, &err);
+    int ok = c && (s = hrs_store_open(c->state_path, &err)) && hrs_audit_query(s, &f, &events, &err) == 0;
+    hrs_store_close(s);
+    hrs_config_free(c);
+    if (!ok) return push_failure(L, &err);
+    hrs_luajson_push(L, events);
+    json_decref(events);
+    return 1;
+}
+
+/* hrsync.journal(config) -> the journaled operations, oldest first | nil, err */
+static int l_journal(lua_State *L)
+{
+    const char *config = luaL_checkstring(L, 1);
+    hrs_err err;
+    hrs_err_clear(&err);
+    json_t *ops = NULL;
+    hrs_store *s = NULL;
+    hrs_journal *j = NULL;
+    hrs_config *c = hrs_config_load_offline(config, NULL, &err);
+    int ok = c && (s = hrs_store_open(c->state_path, &err)) && (j = hrs_journal_open(s, &err)) &&
+             hrs_journal_list(j, 0, &ops, &err) == 0;
+    hrs_journal_close(j);
+    hrs_store_close(s);
+    hrs_config_free(c);
+    if (!ok) return push_failure(L, &err);
+    hrs_luajson_push(L, ops);
+    json_decref(ops);
+    return 1;
+}
+
+/* hrsync.graph(config, method, path, [body], [overrides]) -> answer (true for 204) | nil, err:
+ * one Graph request with the config's client, as an admin's hand edit in Entra. */
+static int l_graph(lua_State *L)
+{
+    const char *config = luaL_checkstring(L, 1), *method = luaL_checkstring(L, 2), *path = luaL_checkstring(L, 3);
+    json_t *body = NULL, *ov = overrides_arg(L, 5), *out = NULL;
+    if (lua_istable(L, 4)) {
+        char why[600];
+        if (!(body = hrs_luajson_to(L, 4, "body", why, sizeof why))) { json_decref(ov); return luaL_error(L, "%s", why); }
+    }
+    hrs_err err;
+    hrs_err_clear(&err);
+    hrs_engine *e = hrs_engine_open(config, ov, &err);
+    int ok = e && hrs_engine_graph_call(e, method, path, body, &out, &err) == 0;
+    hrs_engine_close(e);
+    json_decref(body);
+    json_decref(ov);
+    if (!ok) return push_failure(L, &err);
+    if (out) hrs_luajson_push(L, out); else lua_pushboolean(L, 1);
+    json_decref(out);
+    return 1;
+}
 
 /* hrsync.format_plan(plan_table) -> the readable diff as a string */
 static int l_format_plan(lua_State *L)
@@ -210,9 +349,31 @@ static const luaL_Reg sim_methods[] = {
     { "stats", l_sim_stats }, { "stop", l_sim_stop }, { NULL, NULL },
 };
 
+/* hrsync.http_get(url) -> status, body | nil, err: a plain GET (scenarios read the daemon's
+ * /healthz, /metrics and /status with it). */
+static int l_http_get(lua_State *L)
+{
+    const char *url = luaL_checkstring(L, 1);
+    hrs_err err;
+    hrs_err_clear(&err);
+    hrs_http *h = hrs_http_new(10, &err);
+    hrs_http_response r;
+    memset(&r, 0, sizeof r);
+    if (!h || hrs_http_request(h, "GET", url, NULL, NULL, 0, &r, &err) != 0) {
+        hrs_http_free(h);
+        return push_failure(L, &err);
+    }
+    lua_pushinteger(L, r.status);
+    lua_pushlstring(L, r.body, r.len);
+    hrs_http_response_clear(&r);
+    hrs_http_free(h);
+    return 2;
+}
+
 static const luaL_Reg module_functions[] = {
     { "sim_start", l_sim_start }, { "plan", l_plan }, { "sync", l_sync }, { "format_plan", l_format_plan },
-    { "log_level", l_log_level }, { NULL, NULL },
+    { "log_level", l_log_level }, { "http_get", l_http_get }, { "apply", l_apply }, { "log", l_log },
+    { "journal", l_journal }, { "graph", l_graph }, { NULL, NULL },
 };
 
 int luaopen_hrsync(lua_State *L);
@@ -227,6 +388,8 @@ int luaopen_hrsync(lua_State *L)
     lua_pop(L, 1);
     hrs_log_setup(HRS_LOG_WARN, 0);
     luaL_newlib(L, module_functions);
+    hrs_lua_hrsim_register(L);     /* hrsim_start, read_source (engine/lua_hrsim.c) */
+    hrs_lua_engine_register(L);    /* open: a long-lived engine (engine/lua_engine.c) */
     lua_pushliteral(L, HRSYNC_VERSION);
     lua_setfield(L, -2, "version");
     hrs_luajson_push_null(L);

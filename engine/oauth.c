@@ -1,4 +1,5 @@
-/* oauth.c: client-credentials tokens from the Microsoft identity platform (see oauth.h). */
+/* oauth.c: client-credentials tokens from the Microsoft identity platform, with a client secret
+ * or a certificate's client assertion (see oauth.h; the assertion is built in oauth_cert.c). */
 #include "hrsync/oauth.h"
 
 #include <jansson.h>
@@ -12,29 +13,47 @@
 struct hrs_oauth {
     char *token_url;
     char *client_id;
-    char *secret;
+    char *secret;            /* NULL when cert signs in */
+    hrs_oauth_cert *cert;
     char *scope;
     char *token;
-    double expires_at;
+    double expires_at, renew_at;
+    double (*clock)(void *ud);
+    void *clock_ud;
 };
 
-static double now_s(void)
+static double system_now(void *ud)
 {
+    (void)ud;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double now_s(const hrs_oauth *o) { return o->clock(o->clock_ud); }
+
+void hrs_oauth_set_clock(hrs_oauth *o, double (*now)(void *ud), void *ud)
+{
+    o->clock = now ? now : system_now;
+    o->clock_ud = now ? ud : NULL;
+}
+
 hrs_oauth *hrs_oauth_new(const hrs_oauth_opts *o, hrs_err *err)
 {
+    if (!o->client_secret && !o->cert) {
+        hrs_err_set(err, "internal: a token source needs a client secret or a certificate");
+        return NULL;
+    }
     hrs_oauth *a = calloc(1, sizeof *a);
-    if (!a) { hrs_err_set(err, "out of memory"); return NULL; }
+    if (!a) { hrs_oauth_cert_free(o->cert); hrs_err_set(err, "out of memory"); return NULL; }
     size_t n = strlen(o->login_url) + strlen(o->tenant) + 32;
     a->token_url = malloc(n);
+    a->clock = system_now;
+    a->cert = o->cert;
     a->client_id = strdup(o->client_id);
-    a->secret = strdup(o->client_secret);
+    a->secret = o->client_secret ? strdup(o->client_secret) : NULL;
     a->scope = strdup(o->scope);
-    if (!a->token_url || !a->client_id || !a->secret || !a->scope) {
+    if (!a->token_url || !a->client_id || (!a->secret && !a->cert) || !a->scope) {
         hrs_oauth_free(a);
         hrs_err_set(err, "out of memory");
         return NULL;
@@ -60,6 +79,7 @@ void hrs_oauth_free(hrs_oauth *o)
     free(o->token_url);
     free(o->client_id);
     wipe_free(o->secret);
+    hrs_oauth_cert_free(o->cert);
     free(o->scope);
     wipe_free(o->token);
     free(o);
@@ -69,7 +89,7 @@ void hrs_oauth_invalidate(hrs_oauth *o)
 {
     wipe_free(o->token);
     o->token = NULL;
-    o->expires_at = 0;
+    o->expires_at = o->renew_at = 0;
 }
 
 int hrs_oauth_error(const char *url, long status, const char *body, hrs_err *err)
@@ -107,20 +127,39 @@ int hrs_oauth_error(const char *url, long status, const char *body, hrs_err *err
     return -1;
 }
 
+/* The form of the token request: the client secret, or a client assertion made now. */
+static char *token_form(hrs_oauth *o, hrs_err *err)
+{
+    char *assertion = NULL, *id = hrs_http_escape(o->client_id), *sc = hrs_http_escape(o->scope), *cred = NULL;
+    char *form = NULL;
+    if (o->cert && hrs_oauth_assertion(o->cert, o->client_id, o->token_url, (long)now_s(o), &assertion, err) != 0) goto out;
+    cred = hrs_http_escape(o->cert ? assertion : o->secret);
+    if (!id || !sc || !cred) { hrs_err_set(err, "out of memory"); goto out; }
+    size_t n = strlen(id) + strlen(cred) + strlen(sc) + 200;
+    form = malloc(n);
+    if (!form) { hrs_err_set(err, "out of memory"); goto out; }
+    if (o->cert)
+        snprintf(form, n, "grant_type=client_credentials&client_id=%s&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth"
+                 "%%3Aclient-assertion-type%%3Ajwt-bearer&client_assertion=%s&scope=%s", id, cred, sc);
+    else
+        snprintf(form, n, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s", id, cred, sc);
+out:
+    wipe_free(assertion);
+    wipe_free(cred);
+    free(id);
+    free(sc);
+    return form;
+}
+
 int hrs_oauth_token(hrs_oauth *o, hrs_http *h, const char **token, hrs_err *err)
 {
-    if (o->token && now_s() < o->expires_at - OAUTH_RENEW_MARGIN_S) {
+    if (o->token && now_s(o) < o->renew_at) {
         *token = o->token;
         return 0;
     }
-    char *id = hrs_http_escape(o->client_id), *sec = hrs_http_escape(o->secret), *sc = hrs_http_escape(o->scope);
-    char *form = NULL;
     int rc = -1;
-    if (!id || !sec || !sc) { hrs_err_set(err, "out of memory"); goto out; }
-    size_t n = strlen(id) + strlen(sec) + strlen(sc) + 96;
-    form = malloc(n);
-    if (!form) { hrs_err_set(err, "out of memory"); goto out; }
-    snprintf(form, n, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s", id, sec, sc);
+    char *form = token_form(o, err);
+    if (!form) return -1;
     const char *hdr[] = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json", NULL };
     hrs_http_response r;
     if (hrs_http_request(h, "POST", o->token_url, hdr, form, strlen(form), &r, err) != 0) goto out;
@@ -140,18 +179,20 @@ int hrs_oauth_token(hrs_oauth *o, hrs_http *h, const char **token, hrs_err *err)
     }
     double ttl = json_is_number(exp) ? json_number_value(exp)
                : (json_is_string(exp) ? strtod(json_string_value(exp), NULL) : 3599);
+    /* Renewed five minutes before it expires, or half-way through a shorter lifetime (access
+     * tokens live 60–90 minutes: graph.md §8). */
+    double margin = ttl / 2 < OAUTH_RENEW_MARGIN_S ? ttl / 2 : OAUTH_RENEW_MARGIN_S;
     wipe_free(o->token);
     o->token = strdup(tok);
-    o->expires_at = now_s() + ttl;
+    double now = now_s(o);
+    o->expires_at = now + ttl;
+    o->renew_at = o->expires_at - margin;
     json_decref(j);
     hrs_http_response_clear(&r);
     if (!o->token) { hrs_err_set(err, "out of memory"); goto out; }
     *token = o->token;
     rc = 0;
 out:
-    if (form) { memset(form, 0, strlen(form)); free(form); }
-    free(id);
-    wipe_free(sec);
-    free(sc);
+    wipe_free(form);
     return rc;
 }

@@ -200,7 +200,9 @@ hrs_policy *hrs_policy_load(const hrs_policy_opts *opts, hrs_err *err)
         goto fail;
 
     lua_State *L = p->sb.L;
-    if (hrs_policy_sandbox_loadfile(&p->sb, abs, p->display, err)) goto fail;   /* fn, env */
+    if (opts->text ? hrs_policy_sandbox_loadtext(&p->sb, opts->text, opts->text_len, p->display, err)
+                   : hrs_policy_sandbox_loadfile(&p->sb, abs, p->display, err))
+        goto fail;                                                              /* fn, env */
     lua_insert(L, -2);                                                          /* env, fn */
     char phase[300];
     snprintf(phase, sizeof phase, "the main chunk of %s", p->display);
@@ -259,6 +261,21 @@ static int call_hook(hrs_policy *p, int hook, const json_t *person, const char *
     return lua_gettop(L);
 }
 
+/* A Lua value's type with an article, for messages: "nil", "a string", … */
+static const char *a_type(lua_State *L, int idx)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNONE:
+    case LUA_TNIL: return "nil";
+    case LUA_TBOOLEAN: return "a boolean";
+    case LUA_TNUMBER: return "a number";
+    case LUA_TSTRING: return "a string";
+    case LUA_TTABLE: return "a table";
+    case LUA_TFUNCTION: return "a function";
+    default: return "a userdata";
+    }
+}
+
 /* An invalid return: "person 7: policy.lua:12: attributes(): <what was wrong>". */
 static int invalid(hrs_policy *p, int hook, const char *label, hrs_err *err)
 {
@@ -282,11 +299,11 @@ static int decide_include(hrs_policy *p, const json_t *person, const char *label
     if (n < 0) return -1;
     if (n < 1 || lua_type(L, 1) != LUA_TBOOLEAN) {
         hrs_err_set(err, "returned %s, expected true or false (and an optional reason)",
-                    n < 1 ? "nothing" : luaL_typename(L, 1));
+                    n < 1 ? "nothing" : a_type(L, 1));
         return invalid(p, H_INCLUDE, label, err);
     }
     if (n >= 2 && !lua_isnil(L, 2) && lua_type(L, 2) != LUA_TSTRING) {
-        hrs_err_set(err, "returned a %s as the reason, expected a string", luaL_typename(L, 2));
+        hrs_err_set(err, "returned %s as the reason, expected a string", a_type(L, 2));
         return invalid(p, H_INCLUDE, label, err);
     }
     out->include = lua_toboolean(L, 1);
@@ -337,6 +354,28 @@ static int decide_upn(hrs_policy *p, const json_t *person, const char *label, hr
     return 0;
 }
 
+/* The optional second value of groups(): a list of {group = "…", rule = "…"} (what
+ * hrsync.groups.evaluate returns). It only explains, so items of another shape are left out
+ * rather than failing the person; NULL when nothing usable remains. */
+static json_t *group_rules(lua_State *L, int idx)
+{
+    json_t *all = hrs_policy_convert_value(L, idx, "groups() second value", NULL);
+    json_t *out = json_is_array(all) ? json_array() : NULL;
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r) {
+        const json_t *g = json_object_get(r, "group"), *rule = json_object_get(r, "rule");
+        if (json_is_string(g) && json_is_string(rule))
+            json_array_append_new(out, json_pack("{s:O, s:O}", "group", g, "rule", rule));
+    }
+    json_decref(all);
+    if (out && json_array_size(out) == 0) {
+        json_decref(out);
+        out = NULL;
+    }
+    return out;
+}
+
 static int decide_groups(hrs_policy *p, const json_t *person, const char *label,
                          hrs_decision *out, hrs_err *err)
 {
@@ -356,6 +395,7 @@ static int decide_groups(hrs_policy *p, const json_t *person, const char *label,
     for (size_t i = 0; i < json_array_size(out->groups); i++)
         if (hrs_validate_group_name(json_string_value(json_array_get(out->groups, i)), err))
             return invalid(p, H_GROUPS, label, err);
+    if (n >= 2 && lua_type(L, 2) == LUA_TTABLE) out->group_rules = group_rules(L, 2);
     return 0;
 }
 
@@ -397,6 +437,7 @@ void hrs_decision_clear(hrs_decision *d)
     json_decref(d->attributes);
     json_decref(d->upns);
     json_decref(d->groups);
+    json_decref(d->group_rules);
     memset(d, 0, sizeof *d);
 }
 

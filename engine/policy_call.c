@@ -6,7 +6,11 @@
  * instruction, raising each time: a policy's own pcall may catch the first error, but the next
  * instruction it runs raises again, so the call cannot go on. The C side reads the flag, never
  * the message. Memory errors come from the allocator (policy_sandbox.c); the message handler
- * is not called for them, so the line to blame is the last one the counter saw. */
+ * is not called for them, so the line to blame is the last one the counter saw.
+ *
+ * A C function such as string.rep is one instruction however much it does, so allocations are
+ * charged too (HRS_BYTES_PER_INSTRUCTION bytes = 1 instruction): a loop that makes and drops
+ * 50 MB strings stays under the memory cap but not under the budget. */
 #include "hrsync/policy_sandbox.h"
 
 #include <lauxlib.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 
 #define HRS_BUDGET_STEP 1000   /* instructions between two hook calls (cheap, fine enough) */
+#define HRS_BYTES_PER_INSTRUCTION 64   /* what an allocation costs in instructions */
 
 static hrs_sandbox *sandbox_of(lua_State *L)
 {
@@ -37,6 +42,14 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     lua_pushfstring(L, "instruction budget of %I exceeded in %s (%s)", (lua_Integer)sb->budget,
                     sb->phase ? sb->phase : "policy code", sb->trip_where);
     lua_error(L);
+}
+
+void hrs_policy_sandbox_charge(hrs_sandbox *sb, size_t bytes)
+{
+    if (!sb->phase || sb->tripped) return;      /* outside a call, or already stopping */
+    sb->used += (long)(bytes / HRS_BYTES_PER_INSTRUCTION);
+    if (sb->used >= sb->budget)
+        lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, 1);  /* stop at the next instruction */
 }
 
 /* Records "file:line" of the innermost Lua frame into buf. */
@@ -129,6 +142,7 @@ int hrs_policy_sandbox_call(hrs_sandbox *sb, int nargs, int nresults, const char
 void hrs_policy_sandbox_where(lua_State *L, int idx, char *buf, size_t n)
 {
     lua_Debug ar;
+    memset(&ar, 0, sizeof ar);
     lua_pushvalue(L, idx);
     if (lua_getinfo(L, ">S", &ar) && ar.linedefined > 0)
         snprintf(buf, n, "%s:%d", ar.short_src, ar.linedefined);

@@ -121,6 +121,47 @@ int hrs_policy_sandbox_loadfile(hrs_sandbox *sb, const char *path, const char *d
     return 0;
 }
 
+/* Loads a text chunk from memory with a new environment. Arguments: text, length, display
+ * (light userdata and integer). */
+static int l_loadtext(lua_State *L)
+{
+    const char *text = lua_touserdata(L, 1);
+    size_t len = (size_t)lua_tointeger(L, 2);
+    const char *display = lua_touserdata(L, 3);
+    lua_settop(L, 0);
+    char chunkname[PATH_MAX + 2];
+    snprintf(chunkname, sizeof chunkname, "@%s", display);
+    if (len > HRS_CHUNK_MAX) return luaL_error(L, "%s: the file is larger than %d bytes", display, (int)HRS_CHUNK_MAX);
+    if (luaL_loadbufferx(L, text, len, chunkname, "t") != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        size_t dl = strlen(display);
+        if (!msg || strncmp(msg, display, dl) != 0 || msg[dl] != ':') lua_pushfstring(L, "%s: %s", display, msg ? msg : "cannot load");
+        return lua_error(L);
+    }
+    hrs_policy_sandbox_push_env(L);
+    lua_pushvalue(L, -1);
+    lua_setupvalue(L, -3, 1);        /* the chunk's _ENV */
+    return 2;
+}
+
+int hrs_policy_sandbox_loadtext(hrs_sandbox *sb, const char *text, size_t len, const char *display, hrs_err *err)
+{
+    lua_State *L = sb->L;
+    lua_pushcfunction(L, l_loadtext);
+    lua_pushlightuserdata(L, (void *)text);
+    lua_pushinteger(L, (lua_Integer)len);
+    lua_pushlightuserdata(L, (void *)display);
+    int st = lua_pcall(L, 3, 2, 0);
+    if (st != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        hrs_err_set(err, "%s%s", msg ? msg : "cannot load",
+                    st == LUA_ERRMEM ? " (the memory limit was reached while loading)" : "");
+        lua_pop(L, 1);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- require ----------------------------------------------------------------------------- */
 
 /* Dotted words of [A-Za-z0-9_-]: no empty word, so no "..", no leading or trailing dot. */

@@ -30,11 +30,11 @@ static const char lock_key = 0;   /* in an environment's metatable: true once st
 /* Base functions kept as they are. Each is a pure function of its arguments. */
 static const char *const base_allowed[] = {
     "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal",
-    "rawget", "rawlen", "select", "tonumber", "tostring", "type", "xpcall", "_VERSION", NULL
+    "rawget", "rawlen", "select", "tonumber", "tostring", "type", "_VERSION", NULL
 };
 /* Left out on purpose: dofile and loadfile (read any file; code comes in through require),
  * warn (writes to stderr), require from package (replaced by policy_require.c). Replaced by
- * sandbox versions below: load, collectgarbage, setmetatable, rawset, print. */
+ * sandbox versions below: load, collectgarbage, setmetatable, rawset, print, xpcall. */
 
 /* Fields removed from the standard library tables. */
 static const char *const string_removed[] = { "dump", NULL };      /* makes bytecode */
@@ -65,6 +65,7 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     void *np = realloc(ptr, nsize);
     if (!np) return nsize <= old ? ptr : NULL;   /* Lua assumes shrinking never fails */
     sb->mem_used = sb->mem_used - old + nsize;
+    if (nsize > old) hrs_policy_sandbox_charge(sb, nsize - old);
     return np;
 }
 
@@ -85,21 +86,23 @@ static int l_readonly_newindex(lua_State *L)
                       lua_tostring(L, lua_upvalueindex(1)));
 }
 
-/* next() over a table, for __pairs of a proxy. */
-static int l_next(lua_State *L)
+/* The iterator that __pairs of a proxy returns: next() over the real table, which stays in
+ * the upvalue (pairs must not hand the real table out). upvalue 1: the real table. */
+static int l_proxy_next(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
-    if (lua_next(L, 1)) return 2;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 2);
+    if (lua_next(L, -2)) return 2;
     lua_pushnil(L);
     return 1;
 }
 
-/* __pairs of a library proxy: iterates the real table. upvalue 1: the real table. */
+/* __pairs of a library proxy. upvalue 1: its iterator. */
 static int l_readonly_pairs(lua_State *L)
 {
-    lua_pushcfunction(L, l_next);
     lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
 }
@@ -116,6 +119,7 @@ static void make_readonly(lua_State *L, const char *name)
     lua_pushcclosure(L, l_readonly_newindex, 1);
     lua_setfield(L, -2, "__newindex");
     lua_pushvalue(L, real);
+    lua_pushcclosure(L, l_proxy_next, 1);
     lua_pushcclosure(L, l_readonly_pairs, 1);
     lua_setfield(L, -2, "__pairs");
     lua_pushliteral(L, "locked");
@@ -224,8 +228,9 @@ static int l_load(lua_State *L)
     return 1;
 }
 
-/* collectgarbage(opt): only the options that do not change how the host runs the GC.
- * upvalue 1: the real collectgarbage. */
+/* collectgarbage(opt): only the options that do not change how the host runs the GC. A
+ * collection is charged to the budget as if it touched the whole heap, so a loop of them
+ * stops. upvalue 1: the real collectgarbage. */
 static int l_collectgarbage(lua_State *L)
 {
     static const char *const allowed[] = { "collect", "count", "step", "isrunning", NULL };
@@ -234,6 +239,11 @@ static int l_collectgarbage(lua_State *L)
     for (i = 0; allowed[i] && strcmp(allowed[i], opt) != 0; i++) {}
     if (!allowed[i])
         return luaL_error(L, "collectgarbage('%s') is not allowed in a policy", opt);
+    if (strcmp(opt, "collect") == 0 || strcmp(opt, "step") == 0) {
+        void *ud = NULL;
+        lua_getallocf(L, &ud);
+        hrs_policy_sandbox_charge(ud, ((hrs_sandbox *)ud)->mem_used);
+    }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -273,6 +283,35 @@ static int l_rawset(lua_State *L)
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;
+}
+
+/* The message handler a policy passes to xpcall, wrapped. When the instruction budget has
+ * run out, the error is raised from inside the count hook, where Lua runs the handler with
+ * hooks off: a handler that loops would never be stopped. So once the budget has tripped
+ * the policy's handler is skipped and the error goes through as it is. upvalue 1: the
+ * policy's handler. */
+static int l_guarded_handler(lua_State *L)
+{
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    if (((hrs_sandbox *)ud)->tripped) return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* xpcall(f, msgh, ...) with msgh guarded as above. upvalue 1: the real xpcall. */
+static int l_xpcall(lua_State *L)
+{
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, l_guarded_handler, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 /* print(...): a policy's stdout is the plan, so print goes to the log (info), prefixed with
@@ -475,6 +514,9 @@ static int l_setup(lua_State *L)
     lua_getfield(L, 1, "setmetatable");
     lua_pushcclosure(L, l_setmetatable, 1);
     lua_setfield(L, 2, "setmetatable");
+    lua_getfield(L, 1, "xpcall");
+    lua_pushcclosure(L, l_xpcall, 1);
+    lua_setfield(L, 2, "xpcall");
     lua_pushcfunction(L, l_rawset);
     lua_setfield(L, 2, "rawset");
     lua_pushcfunction(L, l_load);

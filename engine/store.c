@@ -35,6 +35,82 @@ static const char *const migrations[] = {
     "  finished_at TEXT,"
     "  status TEXT NOT NULL DEFAULT 'running',"
     "  summary TEXT);",
+    /* 2: the lease that keeps one engine per state file, and the daemon's status values */
+    "CREATE TABLE lease ("
+    "  holder TEXT NOT NULL,"
+    "  pid INT NOT NULL,"
+    "  host TEXT NOT NULL,"
+    "  expires_at TEXT NOT NULL);"
+    "CREATE TABLE daemon_status ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL);", /* JSON text */
+    /* 3: stored plans (engine/plan_store.c) and the audit events (engine/audit.c) */
+    "CREATE TABLE plans ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL,"                 /* p-YYYYMMDD-<seq> */
+    "  today TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  fingerprint TEXT NOT NULL,"
+    "  fp_hr TEXT NOT NULL, fp_policy TEXT NOT NULL, fp_directory TEXT NOT NULL,"
+    "  records INTEGER NOT NULL,"         /* records read from the source */
+    "  full_read INTEGER NOT NULL,"
+    "  operations INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  document TEXT NOT NULL,"           /* the plan, JSON */
+    "  applied_at TEXT, run_id INTEGER, result TEXT, forced INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX plans_id ON plans (id);"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at TEXT NOT NULL,"                 /* UTC, when the answer came */
+    "  today TEXT,"                       /* the cycle's date */
+    "  run_id INTEGER, plan_id TEXT,"
+    "  person_id TEXT, person_name TEXT, object_id TEXT, upn TEXT,"
+    "  action TEXT NOT NULL, group_name TEXT,"
+    "  changes TEXT,"                     /* JSON [{attribute, old, new}]; never a password */
+    "  result TEXT NOT NULL,"             /* ok | failed */
+    "  http_status INTEGER, error_code TEXT, error_message TEXT, request_id TEXT);"
+    "CREATE INDEX audit_person ON audit (person_id, at);"
+    "CREATE INDEX audit_at ON audit (at);",
+    /* 4: the operation journal (engine/journal.c): every operation of an apply, written before
+     * it is sent; body never holds a password */
+    "CREATE TABLE journal ("
+    "  run_id INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  person_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"               /* create, update, rename, enable, disable, … */
+    "  method TEXT NOT NULL,"
+    "  url TEXT NOT NULL DEFAULT '',"     /* relative Graph URL, once the target is known */
+    "  body TEXT,"                        /* JSON of the last request sent, without password */
+    "  spec TEXT NOT NULL,"               /* JSON: what the operation is, to redo it */
+    "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sent','done','failed')),"
+    "  result TEXT,"                      /* JSON {status, code, message, request_id, id} */
+    "  updated_at TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, seq));"
+    "CREATE INDEX journal_open ON journal (status) WHERE status IN ('pending', 'sent');",
+    /* 5: the persons of the last cycle and the policy that decided them (engine/snapshot.c),
+     * for hot reloads and `hrsync check` */
+    "CREATE TABLE person_snapshots ("
+    "  person_id TEXT PRIMARY KEY,"
+    "  record TEXT NOT NULL,"             /* the person record, JSON */
+    "  hash TEXT NOT NULL,"               /* SHA-256 of its canonical text */
+    "  generation INTEGER NOT NULL,"      /* the save that last saw it */
+    "  changed_at TEXT NOT NULL);"
+    "CREATE TABLE policy_snapshot ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  path TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"            /* sha256:<hex> of the file */
+    "  text TEXT NOT NULL,"               /* the policy file as loaded */
+    "  today TEXT NOT NULL,"
+    "  taken_at TEXT NOT NULL);",
+    /* 6: named cursors (a Graph deltaLink, a source's updated_since; engine/store_cursor.c) and
+     * the directory users a delta query keeps up to date (engine/directory/graph_users.c) */
+    "CREATE TABLE cursors ("
+    "  name TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);"
+    "CREATE TABLE directory_users ("
+    "  id TEXT PRIMARY KEY,"              /* the object id */
+    "  data TEXT NOT NULL);",             /* the user as Graph returned it, JSON */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -114,6 +190,9 @@ void hrs_store_close(hrs_store *s)
 }
 
 int hrs_store_schema_version(hrs_store *s) { return s->version; }
+
+struct sqlite3 *hrs_store_db(hrs_store *s) { return s->db; }
+const char *hrs_store_path(const hrs_store *s) { return s->path; }
 
 int hrs_store_begin(hrs_store *s, hrs_err *err) { return exec(s, "BEGIN IMMEDIATE", err); }
 int hrs_store_commit(hrs_store *s, hrs_err *err) { return exec(s, "COMMIT", err); }

@@ -1,8 +1,9 @@
-/* graph.c: Microsoft Graph client for Entra ID users and groups (see include/hrsync/graph.h). */
-#include "hrsync/graph.h"
-#include "hrsync/http.h"
+/* graph.c: the Microsoft Graph client for Entra ID users and groups (see include/hrsync/graph.h):
+ * the client itself, single requests with their retries, paging, the error envelope and the
+ * permission a refused operation needs. $batch sending is in graph_send.c, user reads and delta
+ * queries in graph_users.c. */
+#include "graph_internal.h"
 #include "hrsync/log.h"
-#include "hrsync/oauth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,18 +11,14 @@
 #include <strings.h>
 #include <time.h>
 
-#define GRAPH_BATCH_MAX 20
+double hrs_graph_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
-struct hrs_graph {
-    char *base;              /* graph_url without a trailing slash */
-    hrs_http *http;
-    hrs_oauth *oauth;
-    int max_retries;
-    unsigned rng;            /* for backoff jitter */
-    hrs_graph_stats stats;
-};
-
-static void sleep_s(double s)
+void hrs_graph_sleep(double s)
 {
     if (s <= 0) return;
     if (s > 120) s = 120;
@@ -29,16 +26,58 @@ static void sleep_s(double s)
     while (nanosleep(&ts, &ts) != 0) { }
 }
 
-/* Exponential backoff with full jitter: a random delay in [0.5, 1] × 0.5 s × 2^attempt. */
-static double backoff_s(hrs_graph *g, int attempt)
+double hrs_graph_backoff(hrs_graph *g, int attempt)
 {
     g->rng = g->rng * 1103515245u + 12345u;
-    double base = 0.5 * (double)(1u << (attempt > 6 ? 6 : attempt));
+    double base = 0.5 * (double)(1u << (attempt > 6 ? 6 : attempt < 0 ? 0 : attempt));
     return base * (0.5 + 0.5 * ((g->rng >> 8) & 0xffff) / 65535.0);
+}
+
+void hrs_graph_fresh_add(hrs_graph *g, const char *id)
+{
+    if (!id || !g->fresh) return;
+    double now = hrs_graph_mono();
+    const char *k;
+    json_t *v, *tmp;
+    if (json_object_size(g->fresh) % 1024 == 1023)   /* now and then, forget the old ones */
+        json_object_foreach_safe(g->fresh, tmp, k, v)
+            if (json_real_value(v) < now - GRAPH_FRESH_S) json_object_del(g->fresh, k);
+    json_object_set_new(g->fresh, id, json_real(now));
+}
+
+int hrs_graph_fresh_has(hrs_graph *g, const char *id)
+{
+    json_t *v = g->fresh && id ? json_object_get(g->fresh, id) : NULL;
+    return v && json_real_value(v) >= hrs_graph_mono() - GRAPH_FRESH_S;
+}
+
+void hrs_graph_budget_take(hrs_graph *g, double n)
+{
+    if (n <= 0) return;
+    double wait = hrs_budget_wait(&g->budget, n, hrs_graph_mono());
+    if (wait > 0) {
+        hrs_debug("write budget: waiting %.3f s for %.0f write%s", wait, n, n == 1 ? "" : "s");
+        g->stats.budget_wait_s += wait;
+        hrs_graph_sleep(wait);
+    }
+    hrs_budget_take(&g->budget, n, hrs_graph_mono());
+}
+
+int hrs_graph_is_write(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0 ||
+           strcmp(method, "DELETE") == 0;
 }
 
 hrs_graph *hrs_graph_new(const hrs_graph_opts *o, hrs_err *err)
 {
+    return hrs_graph_new_ext(o, NULL, err);
+}
+
+hrs_graph *hrs_graph_new_ext(const hrs_graph_opts *o, const hrs_graph_ext *ext, hrs_err *err)
+{
+    static const hrs_graph_ext none = { 0 };
+    if (!ext) ext = &none;
     hrs_graph *g = calloc(1, sizeof *g);
     if (!g) { hrs_err_set(err, "out of memory"); return NULL; }
     g->base = strdup(o->graph_url);
@@ -46,12 +85,34 @@ hrs_graph *hrs_graph_new(const hrs_graph_opts *o, hrs_err *err)
     size_t bl = strlen(g->base);
     while (bl && g->base[bl - 1] == '/') g->base[--bl] = '\0';
     g->max_retries = o->max_retries > 0 ? o->max_retries : 6;
+    g->concurrency = ext->concurrency > 0 ? ext->concurrency : GRAPH_DEFAULT_CONCURRENCY;
+    if (g->concurrency > GRAPH_MAX_CONCURRENCY) g->concurrency = GRAPH_MAX_CONCURRENCY;
+    g->delta = ext->delta;
+    g->fresh = json_object();
     g->rng = (unsigned)time(NULL) ^ (unsigned)(size_t)g;
+    double writes = ext->write_budget == 0 ? GRAPH_DEFAULT_BUDGET : ext->write_budget;
+    /* The window is stretched by 2%: the service counts a write when it arrives, the client
+     * when it sends it, and the bucket should never meet Graph's at its very edge. */
+    hrs_budget_init(&g->budget, writes,
+                    (ext->write_window_s > 0 ? ext->write_window_s : GRAPH_DEFAULT_WINDOW) * GRAPH_BUDGET_MARGIN,
+                    hrs_graph_mono());
+    hrs_oauth_cert *cert = NULL;
+    if (ext->client_certificate_file &&
+        !(cert = hrs_oauth_cert_load(ext->client_certificate_file, ext->client_key_file, ext->client_assertion_alg, err))) {
+        hrs_graph_free(g);
+        return NULL;
+    }
     g->http = hrs_http_new(o->timeout_s, err);
-    hrs_oauth_opts ao = { o->login_url, o->tenant, o->client_id, o->client_secret,
-                          o->scope ? o->scope : "https://graph.microsoft.com/.default" };
-    if (g->http) g->oauth = hrs_oauth_new(&ao, err);
-    if (!g->http || !g->oauth) { hrs_graph_free(g); return NULL; }
+    g->pool = g->http ? hrs_http_pool_new((size_t)g->concurrency, o->timeout_s, err) : NULL;
+    hrs_oauth_opts ao = { o->login_url, o->tenant, o->client_id, cert ? NULL : o->client_secret,
+                          o->scope ? o->scope : "https://graph.microsoft.com/.default", cert };
+    if (g->pool) g->oauth = hrs_oauth_new(&ao, err);
+    else hrs_oauth_cert_free(cert);
+    if (!g->http || !g->pool || !g->oauth || !g->fresh) {
+        if (!g->fresh) hrs_err_set(err, "out of memory");
+        hrs_graph_free(g);
+        return NULL;
+    }
     return g;
 }
 
@@ -59,7 +120,9 @@ void hrs_graph_free(hrs_graph *g)
 {
     if (!g) return;
     hrs_oauth_free(g->oauth);
+    hrs_http_pool_free(g->pool);
     hrs_http_free(g->http);
+    json_decref(g->fresh);
     free(g->base);
     free(g);
 }
@@ -87,9 +150,56 @@ int hrs_graph_error(const char *what, long status, const char *body, const char 
     return -1;
 }
 
-static int is_write(const char *method) { return strcmp(method, "GET") != 0; }
+/* ---- the permission an operation needs ----------------------------------------------------- */
 
-static char *full_url(hrs_graph *g, const char *path)
+/* The path of url below the Graph version ("/users/…"), without the query. */
+static void path_of(const char *url, char *out, size_t n)
+{
+    const char *p = url;
+    if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0) {
+        p = strchr(strchr(p, ':') + 3, '/');
+        if (!p) p = "/";
+        const char *v = strstr(p, "/v1.0/") ? strstr(p, "/v1.0/") : strstr(p, "/beta/");
+        if (v) p = strchr(v + 1, '/');
+    }
+    size_t l = strcspn(p, "?");
+    if (l >= n) l = n - 1;
+    memcpy(out, p, l);
+    out[l] = '\0';
+}
+
+const char *hrs_graph_permission_for(const char *method, const char *url, const json_t *body)
+{
+    char path[512];
+    path_of(url ? url : "/", path, sizeof path);
+    int groups = strncasecmp(path, "/groups", 7) == 0;
+    if (!method || strcmp(method, "GET") == 0)
+        return groups ? "GroupMember.Read.All" : "User.Read.All";
+    if (groups) return "GroupMember.ReadWrite.All";
+    size_t l = strlen(path);
+    if (l >= 21 && strcasecmp(path + l - 21, "/revokeSignInSessions") == 0)
+        return "User.RevokeSessions.All (or User.ReadWrite.All)";
+    if (strstr(path, "/manager")) return "User.ReadWrite.All";
+    if (json_object_get(body, "employeeLeaveDateTime"))
+        return "User-LifeCycleInfo.ReadWrite.All (with User.Read.All)";
+    if (strcmp(method, "PATCH") == 0 && json_object_size(body) == 1 && json_object_get(body, "accountEnabled"))
+        return "User.ReadWrite.All (or User.EnableDisableAccount.All with User.Read.All)";
+    return "User.ReadWrite.All";
+}
+
+void hrs_graph_permission_hint(char *msg, size_t n, long status, const char *code, const char *method,
+                               const char *url, const json_t *body)
+{
+    if (status != 403 || !code || strcmp(code, "Authorization_RequestDenied") != 0) return;
+    size_t l = strlen(msg);
+    if (l + 1 >= n) return;
+    snprintf(msg + l, n - l, "%sthe app registration needs the Microsoft Graph application permission %s, with admin "
+             "consent", l ? " — " : "", hrs_graph_permission_for(method, url, body));
+}
+
+/* ---- single requests ------------------------------------------------------------------------ */
+
+char *hrs_graph_url(const hrs_graph *g, const char *path)
 {
     if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) return strdup(path);
     size_t n = strlen(g->base) + strlen(path) + 2;
@@ -98,11 +208,12 @@ static char *full_url(hrs_graph *g, const char *path)
     return u;
 }
 
-/* Sends one HTTP request with the token, retrying 401 (once, with a new token), 429 and 5xx. */
+/* Sends one HTTP request with the token, retrying 401 (once, with a new token), 429, 5xx and
+ * transport failures. A write takes from the write budget before each attempt. */
 static int send_with_retries(hrs_graph *g, const char *method, const char *url, const char *body,
                              const char *const *extra, hrs_http_response *r, hrs_err *err)
 {
-    int renewed = 0;
+    int renewed = 0, write = hrs_graph_is_write(method);
     for (int attempt = 0;; attempt++) {
         const char *token;
         if (hrs_oauth_token(g->oauth, g->http, &token, err) != 0) return -1;
@@ -112,6 +223,7 @@ static int send_with_retries(hrs_graph *g, const char *method, const char *url, 
         size_t nh = 3;
         for (size_t i = 0; extra && extra[i] && nh < 7; i++) hdr[nh++] = extra[i];
         hdr[nh] = NULL;
+        if (write) hrs_graph_budget_take(g, 1);
         g->stats.requests++;
         int rc = hrs_http_request(g->http, method, url, hdr, body, body ? strlen(body) : 0, r, err);
         memset(auth, 0, sizeof auth);
@@ -119,7 +231,7 @@ static int send_with_retries(hrs_graph *g, const char *method, const char *url, 
             if (attempt >= g->max_retries) return -1;
             g->stats.retries++;
             hrs_warn("%s; retrying", err->msg);
-            sleep_s(backoff_s(g, attempt));
+            hrs_graph_sleep(hrs_graph_backoff(g, attempt));
             continue;
         }
         if (r->status == 401 && !renewed) {
@@ -129,38 +241,49 @@ static int send_with_retries(hrs_graph *g, const char *method, const char *url, 
             continue;
         }
         int retry = r->status == 429 || r->status == 503 || r->status == 502 || r->status == 504 || r->status == 500;
-        if (r->status == 429) g->stats.throttled++;
-        if (!retry || attempt >= g->max_retries) return 0;
-        double wait = r->retry_after >= 0 ? r->retry_after : backoff_s(g, attempt);
+        if (r->status == 429) {
+            g->stats.throttled++;
+            hrs_budget_throttled(&g->budget, r->retry_after, hrs_graph_mono());
+        }
+        if (!retry || attempt >= g->max_retries * (r->status == 429 ? 5 : 1)) return 0;
+        double wait = r->retry_after >= 0 ? r->retry_after : hrs_graph_backoff(g, attempt);
         hrs_debug("Graph %s answered %ld; retrying in %.3f s", method, r->status, wait);
         g->stats.retries++;
         hrs_http_response_clear(r);
-        sleep_s(wait);
+        hrs_graph_sleep(wait);
     }
 }
 
-int hrs_graph_call(hrs_graph *g, const char *method, const char *path, const json_t *body,
-                   json_t **out, hrs_err *err)
+int hrs_graph_call_ex(hrs_graph *g, const char *method, const char *path, const json_t *body,
+                      const char *const *headers, json_t **out, char *rid, size_t n, hrs_err *err)
 {
     *out = NULL;
-    char *url = full_url(g, path);
+    if (rid && n) rid[0] = '\0';
+    char *url = hrs_graph_url(g, path);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     if (!url || (body && !text)) { free(url); free(text); return hrs_err_set(err, "out of memory"); }
-    if (is_write(method)) g->stats.writes++;
-    const char *extra[] = { strstr(path, "$count=true") ? "ConsistencyLevel: eventual" : NULL, NULL };
+    if (hrs_graph_is_write(method)) g->stats.writes++;
+    const char *extra[6];
+    size_t ne = 0;
+    if (strstr(path, "$count=true")) extra[ne++] = "ConsistencyLevel: eventual";
+    for (size_t i = 0; headers && headers[i] && ne < 5; i++) extra[ne++] = headers[i];
+    extra[ne] = NULL;
     hrs_http_response r;
-    int rc = send_with_retries(g, method, url, text, extra[0] ? extra : NULL, &r, err);
+    int rc = send_with_retries(g, method, url, text, ne ? extra : NULL, &r, err);
     free(text);
     if (rc != 0) { free(url); return -1; }
     char what[600];
     size_t pl = strcspn(path, "?");
     snprintf(what, sizeof what, "Graph %s %.*s", method, (int)(pl > 400 ? 400 : pl), path);
-    free(url);
+    if (rid && n) snprintf(rid, n, "%s", r.request_id);
     if (r.status < 200 || r.status >= 300) {
         hrs_graph_error(what, r.status, r.body, r.request_id, err);
+        hrs_graph_permission_hint(err->msg, sizeof err->msg, r.status, err->code, method, url, body);
+        free(url);
         hrs_http_response_clear(&r);
         return -1;
     }
+    free(url);
     if (r.len > 0) {
         json_error_t je;
         *out = json_loads(r.body, 0, &je);
@@ -172,6 +295,12 @@ int hrs_graph_call(hrs_graph *g, const char *method, const char *path, const jso
     }
     hrs_http_response_clear(&r);
     return 0;
+}
+
+int hrs_graph_call(hrs_graph *g, const char *method, const char *path, const json_t *body,
+                   json_t **out, hrs_err *err)
+{
+    return hrs_graph_call_ex(g, method, path, body, NULL, out, NULL, 0, err);
 }
 
 int hrs_graph_get_all(hrs_graph *g, const char *path, json_t **items, hrs_err *err)
@@ -203,107 +332,4 @@ void hrs_graph_req_clear(hrs_graph_req *r)
 {
     json_decref(r->response);
     r->response = NULL;
-}
-
-static void req_set_result(hrs_graph_req *q, json_t *resp)
-{
-    q->status = (long)json_integer_value(json_object_get(resp, "status"));
-    hrs_graph_req_clear(q);
-    q->response = json_incref(json_object_get(resp, "body"));
-    q->code[0] = q->message[0] = '\0';
-    json_t *h = json_object_get(resp, "headers");
-    const char *rid = json_string_value(json_object_get(h, "request-id"));
-    snprintf(q->request_id, sizeof q->request_id, "%s", rid ? rid : "");
-    if (q->status >= 400) {
-        json_t *e = json_object_get(q->response, "error");
-        const char *c = json_string_value(json_object_get(e, "code"));
-        const char *m = json_string_value(json_object_get(e, "message"));
-        snprintf(q->code, sizeof q->code, "%s", c ? c : "");
-        snprintf(q->message, sizeof q->message, "%s", m ? m : "");
-        json_t *inner = json_object_get(e, "innerError");
-        const char *irid = json_string_value(json_object_get(inner, "request-id"));
-        if (!q->request_id[0] && irid) snprintf(q->request_id, sizeof q->request_id, "%s", irid);
-    }
-}
-
-static double retry_after_of(json_t *resp)
-{
-    json_t *h = json_object_get(resp, "headers");
-    const char *ra = NULL;
-    const char *k;
-    json_t *v;
-    json_object_foreach(h, k, v) {
-        if (strcasecmp(k, "retry-after") == 0) ra = json_string_value(v);
-    }
-    return ra ? hrs_http_parse_retry_after(ra, (double)time(NULL)) : -1;
-}
-
-/* Sends the requests whose index is in idx[0..n) as one batch; fills their results. */
-static int batch_once(hrs_graph *g, hrs_graph_req *reqs, const size_t *idx, size_t n, double *max_wait,
-                      size_t *again, size_t *nagain, hrs_err *err)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        hrs_graph_req *q = &reqs[idx[i]];
-        json_t *o = json_pack("{s:s, s:s, s:s}", "id", q->id, "method", q->method, "url", q->url);
-        if (q->body) {
-            json_object_set(o, "body", q->body);
-            json_object_set_new(o, "headers", json_pack("{s:s}", "Content-Type", "application/json"));
-        }
-        if (q->depends_on) {
-            int present = 0;
-            for (size_t k = 0; k < n; k++) present |= strcmp(reqs[idx[k]].id, q->depends_on) == 0;
-            if (present) json_object_set_new(o, "dependsOn", json_pack("[s]", q->depends_on));
-        }
-        json_array_append_new(arr, o);
-        if (is_write(q->method)) g->stats.writes++;
-    }
-    json_t *body = json_pack("{s:o}", "requests", arr);
-    json_t *out = NULL;
-    int rc = hrs_graph_call(g, "POST", "/$batch", body, &out, err);
-    json_decref(body);
-    if (rc != 0) return -1;
-    json_t *responses = json_object_get(out, "responses");
-    size_t i;
-    json_t *resp;
-    *nagain = 0;
-    json_array_foreach(responses, i, resp) {
-        const char *id = json_string_value(json_object_get(resp, "id"));
-        for (size_t k = 0; id && k < n; k++) {
-            hrs_graph_req *q = &reqs[idx[k]];
-            if (strcasecmp(q->id, id) != 0) continue;
-            req_set_result(q, resp);
-            if (q->status == 429 || q->status >= 500 || q->status == 424) {
-                if (q->status == 429) g->stats.throttled++;
-                double w = retry_after_of(resp);
-                if (w > *max_wait) *max_wait = w;
-                again[(*nagain)++] = idx[k];
-            }
-        }
-    }
-    json_decref(out);
-    return 0;
-}
-
-int hrs_graph_batch(hrs_graph *g, hrs_graph_req *reqs, size_t n, hrs_err *err)
-{
-    if (n == 0) return 0;
-    if (n > GRAPH_BATCH_MAX) return hrs_err_set(err, "internal: batch of %zu requests (at most %d)", n, GRAPH_BATCH_MAX);
-    size_t idx[GRAPH_BATCH_MAX], again[GRAPH_BATCH_MAX], nidx = n, nagain = 0;
-    for (size_t i = 0; i < n; i++) { idx[i] = i; reqs[i].status = 0; }
-    for (int attempt = 0;; attempt++) {
-        double wait = -1;
-        if (batch_once(g, reqs, idx, nidx, &wait, again, &nagain, err) != 0) return -1;
-        /* A 424 only means its dependency failed: retry it only if the dependency is retried. */
-        size_t keep = 0;
-        int any_real = 0;
-        for (size_t i = 0; i < nagain; i++) if (reqs[again[i]].status != 424) any_real = 1;
-        for (size_t i = 0; i < nagain && any_real; i++) again[keep++] = again[i];
-        if (keep == 0 || attempt >= g->max_retries) return 0;
-        g->stats.retries++;
-        hrs_debug("Graph $batch: %zu request(s) to retry after %.3f s", keep, wait);
-        sleep_s(wait >= 0 ? wait : backoff_s(g, attempt));
-        memcpy(idx, again, keep * sizeof *idx);
-        nidx = keep;
-    }
 }

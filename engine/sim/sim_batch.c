@@ -11,7 +11,10 @@
 #include <strings.h>
 
 /* The lower-case copy of a request id, the key of the status table. */
-static void id_key(char *buf, size_t n, json_t *id) { hrs_sim_lower(buf, n, json_string_value(id)); }
+static void id_key(char *buf, size_t n, json_t *id)
+{
+    hrs_sim_lower(buf, n, json_string_value(id));
+}
 
 /* Checks the batch's shape before anything runs. Returns 0, or -1 after filling r. */
 static int check_batch(const sim_req *q, sim_resp *r, json_t *reqs)

@@ -49,19 +49,9 @@ sim_group *hrs_sim_group_add(hrs_sim *s, json_t *props, hrs_err *err)
         json_decref(props);
         return NULL;
     }
-    if (s->ngroups == s->capgroups) {
-        size_t cap = s->capgroups ? s->capgroups * 2 : 16;
-        sim_group **n = realloc(s->groups, cap * sizeof *n);
-        if (!n) {
-            json_decref(props);
-            hrs_sim_errf(err, "out of memory");
-            return NULL;
-        }
-        s->groups = n;
-        s->capgroups = cap;
-    }
     sim_group *g = calloc(1, sizeof *g);
-    if (!g) {
+    if (!g || hrs_sim_grow(&s->groups, s->ngroups, &s->capgroups, sizeof *s->groups) != 0) {
+        free(g);
         json_decref(props);
         hrs_sim_errf(err, "out of memory");
         return NULL;

@@ -22,6 +22,7 @@
 #define SIM_TOKEN_TTL 3599.0          /* expires_in of issued tokens (graph.md §8) */
 #define SIM_BODY_MAX (8u << 20)       /* largest request body accepted */
 #define SIM_DEFAULT_DOMAIN "example.com"
+#define SIM_HANG_MS 3000.0            /* how long the hang_next fault holds an answer back */
 
 /* A property of a simulated entity type (sim_schema.c). */
 typedef struct sim_prop {
@@ -43,8 +44,10 @@ typedef struct sim_prop {
 typedef struct sim_user {
     json_t *props;        /* owned */
     char *manager;        /* owned: the manager's id, or NULL */
+    char *old_manager;    /* owned: the manager removed by the last change, for manager@delta */
     double created_at;    /* monotonic seconds at creation; 0 = loaded from a file */
     long seq;             /* creation order: paging tokens point into it */
+    long changed;         /* change number of its last change (sim_delta.c) */
 } sim_user;
 
 typedef struct sim_group {
@@ -71,9 +74,18 @@ struct hrs_sim {
     long next_seq;
 
     /* faults and limits (hrs_sim_set_fault) */
-    double throttle_writes, slow_ms, token_ttl, replication_delay_ms;
-    long fail_5xx;
+    double throttle_writes, throttle_window_s, slow_ms, token_ttl, replication_delay_ms;
+    long fail_5xx, fail_5xx_batch_items, fail_after_create, expire_tokens_every, since_expiry, hang_next;
     int shuffle_batch;
+    char *deny;               /* the deny_permission fault: comma-separated specs, or NULL */
+
+    /* change tracking for /users/delta (sim_delta.c) */
+    long change_seq;          /* the last change number given out */
+    long delta_gen;           /* tokens of an older generation answer syncStateNotFound */
+    json_t *tombstones;       /* [[id, change number], …] of deleted users */
+
+    /* the registered certificate (sim_cert.c), or NULL */
+    struct sim_cert *cert;
     double bucket, bucket_at; /* write token bucket: tokens left, when last refilled */
 
     hrs_sim_stats stats;
@@ -104,9 +116,13 @@ typedef struct sim_resp {
 } sim_resp;
 
 /* ---- sim_util.c ---- */
+/* Monotonic clock in seconds. */
 double hrs_sim_mono(void);
+/* Sleeps ms milliseconds (nothing when ms <= 0). */
 void hrs_sim_sleep_ms(double ms);
+/* Fills buf with n random bytes (getrandom). */
 void hrs_sim_random(void *buf, size_t n);
+/* A random (version 4) GUID in lower case, as Graph writes ids. */
 void hrs_sim_guid(char out[37]);
 /* UTC now: SIM_TIME_ISO "2026-12-01T09:30:00Z", SIM_TIME_INNER "2026-12-01T09:30:00" (Graph's
  * innerError.date), SIM_TIME_AAD "2026-12-01 09:30:00Z" (Entra's timestamps). */
@@ -120,8 +136,12 @@ char *hrs_sim_url_encode(const char *s);
 json_t *hrs_sim_query_parse(const char *qs, size_t n);
 /* Decodes base64 or base64url text into a malloc'ed NUL-terminated buffer; NULL if invalid. */
 char *hrs_sim_b64_decode(const char *s, size_t n, size_t *outlen);
+/* Makes room for element n of the array *arrp (an address of a T *), which holds *cap elements
+ * of elem bytes, doubling it when full. Returns 0, or -1 when out of memory (nothing changed). */
+int hrs_sim_grow(void *arrp, size_t n, size_t *cap, size_t elem);
 /* Number of UTF-8 characters in s. */
 size_t hrs_sim_utf8_len(const char *s);
+/* Writes a message into e like hrs_err_set (which lives in the core, not linked here); -1. */
 int hrs_sim_errf(hrs_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Header value (lower-case name) of a request, or NULL. */
 const char *hrs_sim_header(const sim_req *q, const char *lname);
@@ -132,12 +152,15 @@ void hrs_sim_fail(const sim_req *q, sim_resp *r, int status, const char *code, c
 void hrs_sim_fail_detail(sim_resp *r, const char *target, const char *code);
 /* Fills r with status and body (the reference to body is stolen; NULL = no body). */
 void hrs_sim_reply(sim_resp *r, int status, json_t *body);
+/* Sets a response header (copied). */
 void hrs_sim_resp_header(sim_resp *r, const char *name, const char *value);
+/* Releases the headers and body of r. */
 void hrs_sim_resp_free(sim_resp *r);
 /* Lower-cases an ASCII string into buf. */
 void hrs_sim_lower(char *buf, size_t n, const char *s);
 
 /* ---- sim_schema.c ---- */
+/* The properties of microsoft.graph.user and microsoft.graph.group; a NULL name ends each. */
 extern const sim_prop hrs_sim_user_props[];
 extern const sim_prop hrs_sim_group_props[];
 /* The property of table named name (exact case when exact, else case-insensitive), or NULL. */
@@ -148,11 +171,14 @@ char hrs_sim_filter_class(const sim_prop *table, const char *path, char *type,
                           char *canon, size_t n);
 
 /* ---- sim_filter.c ---- */
+/* A parsed $filter (owned by the caller, freed with hrs_sim_filter_free). */
 typedef struct sim_filter sim_filter;
 /* Parses an OData $filter. Returns NULL and writes a reason into why on a syntax error. */
 sim_filter *hrs_sim_filter_parse(const char *text, char *why, size_t n);
+/* Frees a filter; NULL is allowed. */
 void hrs_sim_filter_free(sim_filter *f);
-/* Checks properties and operators against table. Returns 0, or -1 after filling r. */
+/* Checks properties, literal types and operators against table (entity: "User", "Group"),
+ * resolving property names to their canonical case. Returns 0, or -1 after filling r. */
 int hrs_sim_filter_check(sim_filter *f, const sim_prop *table, const char *entity, int advanced,
                          const sim_req *q, sim_resp *r);
 /* 1 when obj matches. */
@@ -204,14 +230,17 @@ sim_user *hrs_sim_user_find(hrs_sim *s, const char *key, int visible);
 sim_user *hrs_sim_user_add(hrs_sim *s, json_t *props, double created_at, hrs_err *err);
 /* Removes a user and every reference to it. */
 void hrs_sim_user_delete(hrs_sim *s, sim_user *u);
+/* Frees a user that is not (or no longer) in the store; NULL is allowed. */
 void hrs_sim_user_free(sim_user *u);
 /* /users… routes; seg[0] is "users". */
 void hrs_sim_users_route(hrs_sim *s, const sim_req *q, sim_resp *r, char **seg, int nseg);
 
 /* ---- sim_groups.c ---- */
+/* The group with this id (any case), or NULL. */
 sim_group *hrs_sim_group_find(hrs_sim *s, const char *id);
 /* Adds a group (props stolen). Returns it, or NULL with err filled. */
 sim_group *hrs_sim_group_add(hrs_sim *s, json_t *props, hrs_err *err);
+/* Frees a group that is not (or no longer) in the store; NULL is allowed. */
 void hrs_sim_group_free(sim_group *g);
 /* /groups… routes; seg[0] is "groups". */
 void hrs_sim_groups_route(hrs_sim *s, const sim_req *q, sim_resp *r, char **seg, int nseg);
@@ -221,11 +250,35 @@ void hrs_sim_groups_route(hrs_sim *s, const sim_req *q, sim_resp *r, char **seg,
 void hrs_sim_route(hrs_sim *s, const sim_req *q, sim_resp *r);
 
 /* ---- sim_batch.c ---- */
+/* Answers POST /$batch: 200 with the responses, or 400 for a malformed batch. */
 void hrs_sim_batch(hrs_sim *s, const sim_req *q, sim_resp *r);
 
 /* ---- sim_faults.c ---- */
 /* Takes one write from the bucket: 0, or -1 with *retry_after seconds until one is free. */
 int hrs_sim_throttle_take(hrs_sim *s, double *retry_after);
+/* The deny_permission fault: 1 (after filling r with 403) when the request is denied. */
+int hrs_sim_denied(hrs_sim *s, const sim_req *q, sim_resp *r);
+/* Counts a Graph request for expire_tokens_every; expires the tokens when its turn comes. */
+void hrs_sim_count_request(hrs_sim *s);
+/* Makes every token issued so far expire now. */
+void hrs_sim_expire_tokens(hrs_sim *s);
+
+/* ---- sim_delta.c ---- */
+/* Gives u the next change number (a create, an update, a new manager). */
+void hrs_sim_changed(hrs_sim *s, sim_user *u);
+/* Records the deletion of the user id for delta rounds. */
+void hrs_sim_tombstone(hrs_sim *s, const char *id);
+/* GET /users/delta. */
+void hrs_sim_users_delta(hrs_sim *s, const sim_req *q, sim_resp *r);
+
+/* ---- sim_cert.c ---- */
+typedef struct sim_cert sim_cert;
+/* Loads a PEM certificate; NULL with err on failure. */
+sim_cert *hrs_sim_cert_load(const char *path, hrs_err *err);
+void hrs_sim_cert_free(sim_cert *c);
+/* Checks a client assertion's header and signature against the certificate. Returns 0, or -1
+ * with Entra's reason in why (size n). */
+int hrs_sim_cert_verify(const sim_cert *c, const char *jwt, char *why, size_t n);
 
 /* ---- sim_token.c ---- */
 /* Answers POST /{tenant}/oauth2/v2.0/token. Takes the lock itself. */
@@ -235,9 +288,10 @@ void hrs_sim_token_endpoint(hrs_sim *s, const char *tenant, const char *body, si
 int hrs_sim_token_check(hrs_sim *s, const sim_req *q, sim_resp *r);
 
 /* ---- sim_state.c ---- */
-/* Loads {users, groups, domains} from path into an empty simulator. */
+/* Loads {users, groups, domains} from path into an empty simulator; 0, or -1 with err
+ * filled. */
 int hrs_sim_state_load(hrs_sim *s, const char *path, hrs_err *err);
-/* Writes the state file atomically. */
+/* Writes the state file (if any) atomically; 0, or -1 with err filled. */
 int hrs_sim_state_save(hrs_sim *s, hrs_err *err);
 /* The snapshot of sim.h, without taking the lock. */
 json_t *hrs_sim_state_dump(hrs_sim *s);

@@ -22,9 +22,14 @@ static void usage(FILE *out)
             "  --tenant ID              the only tenant the token endpoint accepts\n"
             "  --client-id ID           the only client id the token endpoint accepts\n"
             "  --client-secret-env NAME environment variable holding the accepted client secret\n"
-            "  --fault NAME=VALUE       switch a fault on (throttle_writes, fail_5xx, slow_ms,\n"
-            "                           token_ttl, replication_delay_ms, shuffle_batch,\n"
-            "                           expire_tokens); may be repeated\n"
+            "  --client-certificate FILE PEM certificate registered for the app: client assertions\n"
+            "                           must name it and be signed with its key\n"
+            "  --fault NAME=VALUE       switch a fault on (throttle_writes, throttle_window_s,\n"
+            "                           fail_5xx, fail_5xx_batch_items, fail_after_create, slow_ms,\n"
+            "                           hang_next,\n"
+            "                           token_ttl, expire_tokens, expire_tokens_every,\n"
+            "                           replication_delay_ms, shuffle_batch, expire_delta_tokens,\n"
+            "                           deny_permission=SPEC); may be repeated\n"
             "Prints \"listening on http://ADDR:PORT\"; Graph is below /v1.0 there.\n");
 }
 
@@ -47,6 +52,7 @@ int main(int argc, char **argv)
         { "tenant", required_argument, NULL, 't' },
         { "client-id", required_argument, NULL, 'c' },
         { "client-secret-env", required_argument, NULL, 'e' },
+        { "client-certificate", required_argument, NULL, 'C' },
         { "fault", required_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -75,6 +81,7 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'C': opts.client_certificate_file = optarg; break;
         case 'f':
             if (nfaults == (int)(sizeof faults / sizeof faults[0]) || !strchr(optarg, '=')) {
                 fprintf(stderr, "hrsync-sim: --fault %s: expected NAME=VALUE\n", optarg);
@@ -111,10 +118,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < nfaults; i++) {
         char name[64];
         const char *eq = strchr(faults[i], '=');
-        char *end;
-        double v = strtod(eq + 1, &end);
         snprintf(name, sizeof name, "%.*s", (int)(eq - faults[i]), faults[i]);
-        if (!eq[1] || *end || hrs_sim_set_fault(sim, name, v) != 0) {
+        if (!eq[1] || hrs_sim_set_fault_text(sim, name, eq + 1) != 0) {
             fprintf(stderr, "hrsync-sim: --fault %s: unknown fault or bad value\n", faults[i]);
             hrs_sim_stop(sim);
             return 2;

@@ -1,6 +1,7 @@
 /* sim_router.c: answers one Graph request below /v1.0, whether it came over HTTP or out of a
- * $batch: the write quota (429 with Retry-After, graph.md §5) first, then the route by the first
- * path segment. A write that succeeds marks the directory dirty so the server saves it. */
+ * $batch: the faults of batch items first, the write quota (429 with Retry-After, graph.md §5),
+ * a missing permission (403, deny_permission), then the route by the first path segment. A
+ * write that succeeds marks the directory dirty so the server saves it. */
 #include "sim_internal.h"
 
 #include <stdio.h>
@@ -76,8 +77,14 @@ void hrs_sim_route(hrs_sim *s, const sim_req *q, sim_resp *r)
     } else {
         double retry = 0;
         int write = is_write(q->method);
-        if (write && hrs_sim_throttle_take(s, &retry) != 0) {
+        if (q->in_batch && s->fail_5xx_batch_items > 0) {
+            s->fail_5xx_batch_items--;
+            hrs_sim_fail(q, r, 503, "serviceNotAvailable",   /* UNVERIFIED message */
+                         "The service is temporarily unavailable. Please retry later.");
+        } else if (write && hrs_sim_throttle_take(s, &retry) != 0) {
             throttled(s, q, r, retry);
+        } else if (hrs_sim_denied(s, q, r)) {
+            /* 403: the app lacks the permission (deny_permission fault) */
         } else {
             if (write) s->stats.writes++;
             if (strcasecmp(seg[0], "users") == 0)
@@ -91,6 +98,13 @@ void hrs_sim_route(hrs_sim *s, const sim_req *q, sim_resp *r)
                 hrs_sim_fail(q, r, 400, "BadRequest", "Resource not found for the segment '%s'.",
                              seg[0]);
             if (write && r->status >= 200 && r->status < 300) s->dirty = 1;
+            if (r->status == 201 && nseg == 1 && strcasecmp(seg[0], "users") == 0 && s->fail_after_create > 0) {
+                /* The account is made, but its answer is lost: the caller cannot tell. */
+                s->fail_after_create--;
+                hrs_sim_resp_free(r);
+                memset(r, 0, sizeof *r);
+                hrs_sim_fail(q, r, 500, "generalException", "An internal server error occurred.");  /* UNVERIFIED */
+            }
         }
     }
     free(path);

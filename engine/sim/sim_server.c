@@ -87,24 +87,33 @@ static enum MHD_Result admin(hrs_sim *s, struct MHD_Connection *c, const char *m
         hrs_sim_reply(&r, 200, hrs_sim_snapshot(s));
     } else if (strcmp(method, "GET") == 0 && strcmp(path, "/_sim/stats") == 0) {
         pthread_mutex_lock(&s->lock);
-        hrs_sim_reply(&r, 200, json_pack(
-            "{s:I, s:I, s:I, s:I, s:I, s:s, s:{s:f, s:I, s:f, s:f, s:f, s:b}}",
+        json_t *st = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:{s:f, s:f, s:I, s:f, s:f, s:f, s:b}}",
             "requests", (json_int_t)s->stats.requests, "writes", (json_int_t)s->stats.writes,
             "throttled", (json_int_t)s->stats.throttled, "batches", (json_int_t)s->stats.batches,
-            "tokens", (json_int_t)s->stats.tokens, "save_error", s->save_error, "faults",
-            "throttle_writes", s->throttle_writes, "fail_5xx", (json_int_t)s->fail_5xx,
-            "slow_ms", s->slow_ms, "token_ttl", s->token_ttl, "replication_delay_ms",
-            s->replication_delay_ms, "shuffle_batch", s->shuffle_batch));
+            "tokens", (json_int_t)s->stats.tokens, "delta_items", (json_int_t)s->stats.delta_items,
+            "denied", (json_int_t)s->stats.denied, "save_error", s->save_error, "faults",
+            "throttle_writes", s->throttle_writes, "throttle_window_s", s->throttle_window_s,
+            "fail_5xx", (json_int_t)s->fail_5xx, "slow_ms", s->slow_ms, "token_ttl", s->token_ttl,
+            "replication_delay_ms", s->replication_delay_ms, "shuffle_batch", s->shuffle_batch);
+        json_t *faults = json_object_get(st, "faults");
+        json_object_set_new(faults, "fail_5xx_batch_items", json_integer(s->fail_5xx_batch_items));
+        json_object_set_new(faults, "fail_after_create", json_integer(s->fail_after_create));
+        json_object_set_new(faults, "hang_next", json_integer(s->hang_next));
+        json_object_set_new(faults, "expire_tokens_every", json_integer(s->expire_tokens_every));
+        json_object_set_new(faults, "deny_permission", s->deny ? json_string(s->deny) : json_null());
+        hrs_sim_reply(&r, 200, st);
         pthread_mutex_unlock(&s->lock);
     } else if (strcmp(method, "POST") == 0 && strcmp(path, "/_sim/fault") == 0) {
         json_t *b = cr->len ? json_loadb(cr->body, cr->len, 0, NULL) : NULL;
         const char *name = json_string_value(json_object_get(b, "name"));
         json_t *val = json_object_get(b, "value");
         double v = json_is_number(val) ? json_number_value(val) : json_is_true(val) ? 1 : 0;
-        if (!name || (val && !json_is_number(val) && !json_is_boolean(val)))
+        if (!name || (val && !json_is_number(val) && !json_is_boolean(val) && !json_is_string(val)))
             hrs_sim_reply(&r, 400, json_pack("{s:s}", "error", "expected {\"name\": …, \"value\": "
-                                             "number}"));
-        else if (hrs_sim_set_fault(s, name, v) != 0)
+                                             "number or text}"));
+        else if (json_is_string(val) ? hrs_sim_set_fault_text(s, name, json_string_value(val)) != 0
+                                     : hrs_sim_set_fault(s, name, v) != 0)
             hrs_sim_reply(&r, 400, json_pack("{s:s, s:s}", "error", "unknown fault", "name", name));
         else
             hrs_sim_reply(&r, 204, NULL);
@@ -145,6 +154,7 @@ static enum MHD_Result graph(hrs_sim *s, struct MHD_Connection *c, const char *m
 
     pthread_mutex_lock(&s->lock);
     s->stats.requests++;
+    hrs_sim_count_request(s);
     if (cr->too_large) {
         hrs_sim_fail(&q, &r, 413, "RequestEntityTooLarge", "The request body is too large.");
     } else if (s->fail_5xx > 0) {
@@ -166,6 +176,10 @@ static enum MHD_Result graph(hrs_sim *s, struct MHD_Connection *c, const char *m
         }
     }
     double slow = s->slow_ms;
+    if (s->hang_next > 0) {   /* done, but the answer comes too late for a client's timeout */
+        s->hang_next--;
+        slow += SIM_HANG_MS;
+    }
     pthread_mutex_unlock(&s->lock);
 
     hrs_sim_sleep_ms(slow);
@@ -276,6 +290,9 @@ static void sim_free(hrs_sim *s)
     json_decref(s->group_by_id);
     json_decref(s->domains);
     json_decref(s->tokens);
+    json_decref(s->tombstones);
+    free(s->deny);
+    hrs_sim_cert_free(s->cert);
     free(s->bind);
     free(s->tenant);
     free(s->client_id);
@@ -355,12 +372,21 @@ hrs_sim *hrs_sim_start(const hrs_sim_opts *opts, hrs_err *err)
     s->group_by_id = json_object();
     s->domains = json_pack("[s]", SIM_DEFAULT_DOMAIN);
     s->tokens = json_object();
+    s->tombstones = json_array();
+    unsigned int gen = 0;
+    hrs_sim_random(&gen, sizeof gen);   /* delta tokens of an earlier run of the simulator expire */
+    s->delta_gen = (long)(gen % 1000000u);
     s->throttle_writes = SIM_WRITE_QUOTA;
+    s->throttle_window_s = SIM_WINDOW_S;
     s->bucket = SIM_WRITE_QUOTA;
     s->bucket_at = hrs_sim_mono();
     s->token_ttl = SIM_TOKEN_TTL;
+    if (opts->client_certificate_file && !oom && !(s->cert = hrs_sim_cert_load(opts->client_certificate_file, err))) {
+        sim_free(s);
+        return NULL;
+    }
     if (oom || !s->user_by_id || !s->user_by_upn || !s->group_by_id || !s->domains ||
-        !s->tokens) {
+        !s->tokens || !s->tombstones) {
         hrs_sim_errf(err, "simulator: out of memory");
         sim_free(s);
         return NULL;

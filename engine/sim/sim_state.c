@@ -18,7 +18,8 @@
 
 static void add_domain(hrs_sim *s, const char *d)
 {
-    if (d && *d && !hrs_sim_domain_verified(s, d)) json_array_append_new(s->domains, json_string(d));
+    if (d && *d && !hrs_sim_domain_verified(s, d))
+        json_array_append_new(s->domains, json_string(d));
 }
 
 /* Puts "path: what[i]: " in front of the message in err; returns -1. */
@@ -36,7 +37,8 @@ static int load_users(hrs_sim *s, const char *path, json_t *users, hrs_err *err)
     size_t i;
     json_t *u;
     json_array_foreach(users, i, u) {
-        if (!json_is_object(u)) return hrs_sim_errf(err, "%s: users[%zu] is not an object", path, i);
+        if (!json_is_object(u))
+            return hrs_sim_errf(err, "%s: users[%zu] is not an object", path, i);
         json_t *props = json_deep_copy(u);
         char *manager = json_is_string(json_object_get(props, "manager"))
                             ? strdup(json_string_value(json_object_get(props, "manager"))) : NULL;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define GRAPH_SCOPE "https://graph.microsoft.com/.default"
 #define GRAPH_SCOPE_ID "00000003-0000-0000-c000-000000000000/.default"
@@ -54,7 +55,8 @@ static void basic_auth(json_t *form, const char *authorization)
     if (colon) {
         char *id = hrs_sim_url_decode(dec, (size_t)(colon - dec), 1);
         char *secret = hrs_sim_url_decode(colon + 1, strlen(colon + 1), 1);
-        if (id && !field(form, "client_id")) json_object_set_new(form, "client_id", json_string(id));
+        if (id && !field(form, "client_id"))
+            json_object_set_new(form, "client_id", json_string(id));
         if (secret && !field(form, "client_secret"))
             json_object_set_new(form, "client_secret", json_string(secret));
         free(id);
@@ -64,8 +66,11 @@ static void basic_auth(json_t *form, const char *authorization)
 }
 
 /* A client assertion is accepted when it is a well-formed three-part JWT whose iss and sub are
- * the client id. The signature is NOT verified: the simulator holds no certificates. */
-static int check_assertion(sim_resp *r, const char *type, const char *jwt, const char *client_id)
+ * the client id, whose aud is this token endpoint, which is within its time range, and - when a
+ * certificate is registered (hrs_sim_opts.client_certificate_file) - that names the certificate
+ * and verifies with its key (sim_cert.c). Without a certificate the signature is not checked. */
+static int check_assertion(hrs_sim *s, sim_resp *r, const char *type, const char *jwt, const char *client_id,
+                           const char *tenant)
 {
     if (!type || strcmp(type, JWT_BEARER) != 0) {
         aad_error(r, 400, "invalid_request", 900144, "The request body must contain the "
@@ -83,12 +88,35 @@ static int check_assertion(sim_resp *r, const char *type, const char *jwt, const
     }
     const char *iss = json_string_value(json_object_get(claims, "iss"));
     const char *sub = json_string_value(json_object_get(claims, "sub"));
+    const char *aud = json_string_value(json_object_get(claims, "aud"));
+    json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf");
     int ok = iss && sub && strcmp(iss, client_id) == 0 && strcmp(sub, client_id) == 0;
+    char tail[300];
+    snprintf(tail, sizeof tail, "/%s/oauth2/v2.0/token", tenant);
+    size_t al = aud ? strlen(aud) : 0, tl = strlen(tail);
+    int aud_ok = aud && al >= tl && strcasecmp(aud + al - tl, tail) == 0;
+    double now = (double)time(NULL);
+    int time_ok = json_is_integer(exp) && (double)json_integer_value(exp) > now &&
+                  (!nbf || (json_is_integer(nbf) && (double)json_integer_value(nbf) <= now + 300));
     json_decref(claims);
+    char why[512];
     if (!ok) {
         aad_error(r, 401, "invalid_client", 700021, "Client assertion application identifier "
                   "doesn't match 'client_id' parameter. Review the documentation at "
                   "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .");
+        return -1;
+    }
+    if (!aud_ok) {   /* UNVERIFIED: the code and words Entra uses for a wrong audience */
+        aad_error(r, 401, "invalid_client", 50027, "JWT token is invalid or malformed. [Reason - The audience "
+                  "claim must be the token endpoint, '.../%s/oauth2/v2.0/token'.]", tenant);
+        return -1;
+    }
+    if (!time_ok) {
+        aad_error(r, 401, "invalid_client", 700024, "Client assertion is not within its valid time range.");
+        return -1;
+    }
+    if (s->cert && hrs_sim_cert_verify(s->cert, jwt, why, sizeof why) != 0) {
+        aad_error(r, 401, "invalid_client", 700027, "%s", why);
         return -1;
     }
     return 0;
@@ -146,7 +174,7 @@ static void token(hrs_sim *s, const char *tenant, json_t *form, sim_resp *r)
         aad_error(r, 400, "invalid_scope", 70011, "The provided value for the input parameter "
                   "'scope' is not valid. The scope %s is not valid.", scope);
     } else if (assertion && *assertion) {
-        if (check_assertion(r, field(form, "client_assertion_type"), assertion, client) == 0)
+        if (check_assertion(s, r, field(form, "client_assertion_type"), assertion, client, tenant) == 0)
             issue(s, r);
     } else if (!secret || !*secret) {
         aad_error(r, 401, "invalid_client", 7000218, "The request body must contain the "

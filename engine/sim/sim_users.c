@@ -1,6 +1,7 @@
 /* sim_users.c: the simulated user store and the /users routes: create, get (by id or
  * userPrincipalName), list with $filter/$select/$top/paging, PATCH, DELETE, manager/$ref and
- * revokeSignInSessions (graph.md §1, §2, §6, §9).
+ * revokeSignInSessions (graph.md §1, §2, §6, §9); /users/delta is in sim_delta.c. Every change
+ * of a user is numbered for delta rounds.
  *
  * A user created less than replication_delay_ms ago is invisible to reads and writes by id and to
  * lists (404 / absent), as right after a real POST /users (graph.md §7), but its UPN is taken. */
@@ -53,6 +54,7 @@ void hrs_sim_user_free(sim_user *u)
     if (!u) return;
     json_decref(u->props);
     free(u->manager);
+    free(u->old_manager);
     free(u);
 }
 
@@ -84,19 +86,9 @@ sim_user *hrs_sim_user_add(hrs_sim *s, json_t *props, double created_at, hrs_err
         json_decref(props);
         return NULL;
     }
-    if (s->nusers == s->capusers) {
-        size_t cap = s->capusers ? s->capusers * 2 : 64;
-        sim_user **n = realloc(s->users, cap * sizeof *n);
-        if (!n) {
-            json_decref(props);
-            hrs_sim_errf(err, "out of memory");
-            return NULL;
-        }
-        s->users = n;
-        s->capusers = cap;
-    }
     sim_user *u = calloc(1, sizeof *u);
-    if (!u) {
+    if (!u || hrs_sim_grow(&s->users, s->nusers, &s->capusers, sizeof *s->users) != 0) {
+        free(u);
         json_decref(props);
         hrs_sim_errf(err, "out of memory");
         return NULL;
@@ -121,10 +113,13 @@ void hrs_sim_user_delete(hrs_sim *s, sim_user *u)
     for (size_t i = 0; i < s->nusers; i++) {
         sim_user *o = s->users[i];
         if (o && o->manager && strcasecmp(o->manager, id) == 0) {
-            free(o->manager);
+            free(o->old_manager);
+            o->old_manager = o->manager;
             o->manager = NULL;
+            hrs_sim_changed(s, o);
         }
     }
+    hrs_sim_tombstone(s, id);
     for (size_t i = 0; i < s->ngroups; i++)
         if (s->groups[i]) json_object_del(s->groups[i]->members, id);
     index_del(s->user_by_upn, json_string_value(json_object_get(u->props, "userPrincipalName")));
@@ -264,6 +259,7 @@ static void create(hrs_sim *s, const sim_req *q, sim_resp *r)
         hrs_sim_fail(q, r, 500, "generalException", "%s", err.msg);
         return;
     }
+    hrs_sim_changed(s, u);
     /* The created user: the default property set plus everything stored, never the password. */
     json_t *body = hrs_sim_body(q, "users", NULL, "/$entity");
     merge(body, hrs_sim_project(u->props, NULL, hrs_sim_user_props));
@@ -306,6 +302,7 @@ static void patch(hrs_sim *s, const sim_req *q, sim_resp *r, sim_user *u)
         json_decref(pos);
     }
     apply(u->props, q->body);
+    hrs_sim_changed(s, u);
     hrs_sim_reply(r, 204, NULL);
 }
 
@@ -335,12 +332,15 @@ static void manager(hrs_sim *s, const sim_req *q, sim_resp *r, sim_user *u, int 
         }
         free(u->manager);
         u->manager = strdup(json_string_value(json_object_get(target->props, "id")));
+        hrs_sim_changed(s, u);
         hrs_sim_reply(r, 204, NULL);
     } else if (!mu && (strcmp(m, "GET") == 0 || (ref && strcmp(m, "DELETE") == 0))) {
         hrs_sim_fail(q, r, 404, "Request_ResourceNotFound", NOT_FOUND, "manager");
     } else if (ref && strcmp(m, "DELETE") == 0) {
-        free(u->manager);
+        free(u->old_manager);
+        u->old_manager = u->manager;
         u->manager = NULL;
+        hrs_sim_changed(s, u);
         hrs_sim_reply(r, 204, NULL);
     } else if (!ref && strcmp(m, "GET") == 0) {
         json_t *select = NULL;
@@ -361,6 +361,11 @@ void hrs_sim_users_route(hrs_sim *s, const sim_req *q, sim_resp *r, char **seg, 
     if (nseg == 1) {
         if (strcmp(m, "GET") == 0) list(s, q, r);
         else if (strcmp(m, "POST") == 0) create(s, q, r);
+        else hrs_sim_fail(q, r, 405, "Request_BadRequest", NOT_ALLOWED);
+        return;
+    }
+    if (nseg == 2 && (strcmp(seg[1], "delta") == 0 || strcmp(seg[1], "microsoft.graph.delta") == 0)) {
+        if (strcmp(m, "GET") == 0) hrs_sim_users_delta(s, q, r);
         else hrs_sim_fail(q, r, 405, "Request_BadRequest", NOT_ALLOWED);
         return;
     }
@@ -387,6 +392,7 @@ void hrs_sim_users_route(hrs_sim *s, const sim_req *q, sim_resp *r, char **seg, 
         char now[32];
         hrs_sim_time(now, sizeof now, SIM_TIME_ISO);
         json_object_set_new(u->props, "signInSessionsValidFromDateTime", json_string(now));
+        hrs_sim_changed(s, u);
         json_t *body = hrs_sim_body(q, "Edm.Boolean", NULL, "");
         json_object_set_new(body, "value", json_true());
         hrs_sim_reply(r, 200, body);

@@ -174,6 +174,19 @@ char *hrs_sim_b64_decode(const char *s, size_t n, size_t *outlen)
     return (char *)out;
 }
 
+int hrs_sim_grow(void *arrp, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap) return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *old, *grown;
+    memcpy(&old, arrp, sizeof old);
+    grown = realloc(old, ncap * elem);
+    if (!grown) return -1;
+    memcpy(arrp, &grown, sizeof grown);
+    *cap = ncap;
+    return 0;
+}
+
 size_t hrs_sim_utf8_len(const char *s)
 {
     size_t n = 0;

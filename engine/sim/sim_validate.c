@@ -113,7 +113,8 @@ static int check_complex(const sim_req *q, sim_resp *r, const char *name, json_t
     static const char *const org[] = { "costCenter", "division", NULL };
     if (strcmp(name, "passwordProfile") == 0) { type = "passwordProfile"; keys = pw; }
     else if (strcmp(name, "employeeOrgData") == 0) { type = "employeeOrgData"; keys = org; }
-    else if (strcmp(name, "onPremisesExtensionAttributes") == 0) type = "onPremisesExtensionAttributes";
+    else if (strcmp(name, "onPremisesExtensionAttributes") == 0)
+        type = "onPremisesExtensionAttributes";
     if (!type) return 0;
     const char *k;
     json_t *m;
@@ -279,6 +280,8 @@ int hrs_sim_user_validate(hrs_sim *s, const sim_req *q, sim_resp *r, json_t *bod
         if (other && other != self) {
             hrs_sim_fail(q, r, 400, "Request_BadRequest", "Another object with the same value "
                          "for property userPrincipalName already exists.");
+            /* Clients match details[].code "ObjectConflict" (3rd-party); target UNVERIFIED. */
+            hrs_sim_fail_detail(r, "userPrincipalName", "ObjectConflict");
             return -1;
         }
     }
@@ -290,6 +293,7 @@ int hrs_sim_user_validate(hrs_sim *s, const sim_req *q, sim_resp *r, json_t *bod
             if (o && o != self && om && strcasecmp(om, mail) == 0) {
                 hrs_sim_fail(q, r, 400, "Request_BadRequest", "Another object with the same "
                              "value for property proxyAddresses already exists.");
+                hrs_sim_fail_detail(r, "proxyAddresses", "ObjectConflict");
                 return -1;
             }
         }

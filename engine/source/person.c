@@ -280,6 +280,7 @@ int hrs_person_set_finish(hrs_person_set *s, hrs_source_result *out, hrs_err *er
 {
     out->people = json_array();
     out->quarantine = json_array();
+    out->partial = 0;
     json_t *by_id = json_object(); /* id → array of entry indices */
     if (!out->people || !out->quarantine || !by_id) goto oom;
 

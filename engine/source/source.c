@@ -1,6 +1,7 @@
 /* source.c: the entry point of the HR sources (dispatch on the configured type), the result
- * type, calendar-date parsing, and the small helpers the file-export sources share. */
+ * type, the shrink check, calendar-date parsing, and the small helpers the sources share. */
 #include "hrsync/source.h"
+#include "hrsync/validate.h"
 #include "source_internal.h"
 
 #include <errno.h>
@@ -19,6 +20,9 @@ static const struct {
 } source_types[] = {
     { "csv", hrs_source_csv_read },
     { "json", hrs_source_json_read },
+    { "personio", hrs_source_personio_read },
+    { "alexishr", hrs_source_alexishr_read },
+    { "lua", hrs_source_lua_read },
 };
 
 #define SOURCE_TYPE_COUNT (sizeof source_types / sizeof source_types[0])
@@ -40,6 +44,7 @@ int hrs_source_read(const json_t *cfg, hrs_source_result *out, hrs_err *err)
     char known[256];
     out->people = NULL;
     out->quarantine = NULL;
+    out->partial = 0;
     known_types(known, sizeof known);
     if (!json_is_object(cfg))
         return hrs_err_set(err, "the source configuration is not a table (it needs a type: %s)",
@@ -62,6 +67,42 @@ void hrs_source_result_clear(hrs_source_result *r)
     json_decref(r->quarantine);
     r->people = NULL;
     r->quarantine = NULL;
+    r->partial = 0;
+}
+
+/* ---- the shrink check ---- */
+
+#define DEFAULT_MAX_SHRINK 0.2
+
+int hrs_source_shrink_check(size_t previous, size_t now, double max_drop_ratio, hrs_err *err)
+{
+    if (previous == 0 || now >= previous || max_drop_ratio >= 1.0) return 0;
+    if (max_drop_ratio < 0) max_drop_ratio = 0;
+    double dropped = (double)(previous - now) / (double)previous;
+    if (dropped <= max_drop_ratio + 1e-12) return 0;
+    return hrs_err_set(err, "the source returned %zu people where the last full read had %zu "
+                       "(%.0f%% fewer, more than the %.0f%% that source.max_shrink allows): "
+                       "stopping before anyone is disabled; check the HR system and its API "
+                       "credential, or raise source.max_shrink if so many really left",
+                       now, previous, dropped * 100.0, max_drop_ratio * 100.0);
+}
+
+int hrs_source_max_shrink(const json_t *cfg, double *out, hrs_err *err)
+{
+    json_t *v = json_object_get(cfg, "max_shrink");
+    *out = DEFAULT_MAX_SHRINK;
+    if (!v || json_is_null(v)) return 0;
+    if (json_is_false(v)) {             /* the check switched off */
+        *out = 1.0;
+        return 0;
+    }
+    if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
+        return hrs_err_set(err, "source.max_shrink must be a number from 0 to 1 (the share of "
+                           "people that may disappear between two reads; default %.1f), or "
+                           "false to switch the check off",
+                           DEFAULT_MAX_SHRINK);
+    *out = json_number_value(v);
+    return 0;
 }
 
 /* ---- dates ---- */
@@ -146,7 +187,32 @@ int hrs_source_parse_date(const char *s, char out[11])
     return 0;
 }
 
-/* ---- helpers shared by the file sources ---- */
+/* ---- helpers shared by the sources ---- */
+
+int hrs_source_cfg_check_keys(const json_t *cfg, const char *what, const char *const *known,
+                              hrs_err *err)
+{
+    static const char *const common[] = { "type", "max_shrink" };
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)cfg, k, v) {
+        int ok = 0;
+        size_t n = 0;
+        for (size_t i = 0; i < 2; i++) ok |= strcmp(k, common[i]) == 0;
+        for (; known[n]; n++) ok |= strcmp(k, known[n]) == 0;
+        if (ok) continue;
+        size_t kl = strlen(k);
+        if (strcmp(k, "token") == 0 || strcmp(k, "password") == 0 || strcmp(k, "api_key") == 0 ||
+            (kl >= 6 && strcmp(k + kl - 6, "secret") == 0))
+            return hrs_err_set(err, "%s: source.%s: secrets are not read from the config file; "
+                               "name an environment variable (%s_env) or a file (%s_file)", what,
+                               k, k, k);
+        const char *hint = hrs_validate_closest(k, known, n);
+        return hrs_err_set(err, "%s: unknown setting source.%s%s%s%s", what, k,
+                           hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");
+    }
+    return 0;
+}
 
 int hrs_source_read_file(const char *what, const char *path, char **buf, size_t *len,
                          hrs_err *err)

@@ -1,4 +1,4 @@
-/* source_internal.h: helpers shared by the file-export sources in engine/source/ (not part of
+/* source_internal.h: helpers shared by the sources in engine/source/ (not part of
  * the public API). */
 #ifndef HRSYNC_SOURCE_INTERNAL_H
 #define HRSYNC_SOURCE_INTERNAL_H
@@ -23,6 +23,11 @@ int hrs_source_cfg_string(const json_t *cfg, const char *what, const char *key,
  * string, no value is "raw" and no two names map to the same field; else -1 with an error. */
 int hrs_source_cfg_mapping(const json_t *cfg, const char *what, const char *key,
                            const json_t **out, hrs_err *err);
+
+/* Checks that every key of the source table cfg is in known (NULL-terminated) or is "type" or
+ * "max_shrink"; -1 with an error naming the unknown key (and the closest known one). */
+int hrs_source_cfg_check_keys(const json_t *cfg, const char *what, const char *const *known,
+                              hrs_err *err);
 
 /* The value at a dot path ("department.name", "cost_centers.0.name": a number steps into an
  * array) below v, or NULL when any step is missing. Borrowed. */

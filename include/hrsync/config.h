@@ -25,6 +25,10 @@ typedef struct hrs_config {
     char *state_path;
     char *lib_dir;         /* the shipped Lua library */
     char today[11];        /* the cycle's "now" (YYYY-MM-DD): overrides.now, HRSYNC_NOW, now, clock */
+    char now[40];          /* the pinned "now" as given: a date, or an instant
+                              YYYY-MM-DDThh:mm:ss(Z|±hh:mm) (today is then its date as written
+                              until the engine takes it into the company's time zone); "" when
+                              the clock is used */
     struct {
         char *graph_url, *login_url, *tenant, *client_id, *client_secret, *scope;
         long timeout_s;
@@ -35,6 +39,18 @@ typedef struct hrs_config {
  * demo and the tests to point the config at a simulator. The caller owns the result. */
 hrs_config *hrs_config_load(const char *path, const json_t *overrides, hrs_err *err);
 void hrs_config_free(hrs_config *c);
+
+/* As hrs_config_load, for commands that never reach the directory (status): the client secret
+ * is neither read nor required, and directory.client_secret stays NULL. */
+hrs_config *hrs_config_load_offline(const char *path, const json_t *overrides, hrs_err *err);
+
+/* The first line of the config file that assigns key (for messages "file:line: …"); 0 if none. */
+int hrs_config_line_of(const hrs_config *c, const char *key);
+
+/* Refuses a key of obj (a table of the config) that is not in known (NULL-terminated), naming
+ * the file:line, section + key and the nearest known key ("did you mean"). Returns 0 or -1. */
+int hrs_config_check_keys(const hrs_config *c, const json_t *obj, const char *const *known, const char *section,
+                          hrs_err *err);
 
 /* Finds the shipped Lua library folder: $HRSYNC_LIB_DIR, the source tree, or the install
  * folder. Returns a newly allocated path or NULL. */

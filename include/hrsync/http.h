@@ -31,6 +31,33 @@ int hrs_http_request(hrs_http *h, const char *method, const char *url, const cha
 
 void hrs_http_response_clear(hrs_http_response *r);
 
+/* ---- several requests at once ----
+ * A pool of n connections (curl multi in the caller's thread: no threads, no locks) sends up to
+ * n requests at the same time and returns when every one is answered. */
+typedef struct hrs_http_pool hrs_http_pool;
+
+/* One request of hrs_http_pool_perform. The caller fills the request part; the answer is in
+ * resp when rc == 0 (free it with hrs_http_response_clear), else err says why it failed. */
+typedef struct hrs_http_xfer {
+    const char *method;
+    const char *url;
+    const char *const *headers;   /* NULL-terminated, may be NULL */
+    const char *body;             /* may be NULL */
+    size_t body_len;
+    hrs_http_response resp;
+    int rc;
+    hrs_err err;
+} hrs_http_xfer;
+
+/* Creates a pool of n connections; timeout_s bounds each request (0 = 60 s). Caller owns it. */
+hrs_http_pool *hrs_http_pool_new(size_t n, long timeout_s, hrs_err *err);
+void hrs_http_pool_free(hrs_http_pool *p);
+size_t hrs_http_pool_size(const hrs_http_pool *p);
+
+/* Sends x[0..n) (n <= the pool's size) concurrently. Returns 0 when every transfer has its
+ * outcome in x[i].rc, or -1 (err) when the transfers could not be run at all. */
+int hrs_http_pool_perform(hrs_http_pool *p, hrs_http_xfer *x, size_t n, hrs_err *err);
+
 /* Parses a Retry-After value: decimal seconds ("2.128") or an HTTP-date relative to now_epoch.
  * Returns seconds (>= 0), or -1 when unparseable. */
 double hrs_http_parse_retry_after(const char *value, double now_epoch);

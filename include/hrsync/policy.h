@@ -4,7 +4,9 @@
  *   include(person)    -> boolean [, reason]   whether the person has an account now
  *   attributes(person) -> table                directory attributes (Graph user property names)
  *   upn(person)        -> { "cand1@…", … }     ordered login-name candidates (or one string)
- *   groups(person)     -> { "Group name", … }  the managed groups the person belongs in
+ *   groups(person)     -> { "Group name", … } [, { {group = …, rule = …}, … }]
+ *                                              the managed groups the person belongs in, and
+ *                                              optionally why (shown by `hrsync explain`)
  *   lifecycle          =  table                settings (see docs), passed through as JSON
  * include, attributes and upn are required; groups and lifecycle are optional. The names
  * name, version, description and settings are reserved (accepted and ignored). Unknown hook
@@ -30,7 +32,8 @@
  *
  * Sandbox: base (without dofile, loadfile, warn; load takes text chunks only; collectgarbage
  * only "collect", "count", "step", "isrunning"; setmetatable refuses __gc; rawset refuses
- * protected tables; print logs at info level), string (without dump), table, math (fixed seed,
+ * protected tables; print logs at info level; xpcall's handler is skipped once the budget has
+ * run out), string (without dump), table, math (fixed seed,
  * no randomseed), utf8, and os with only time, date (both on the pinned "today", UTC) and
  * clock. Library tables are read-only. Globals are strict once a chunk has run. The global
  * hrsync_today() returns the pinned date "YYYY-MM-DD".
@@ -50,8 +53,14 @@ typedef struct hrs_policy_opts {
     const char *today;         /* the cycle's "now" as YYYY-MM-DD (the sandbox clock); NULL = the
                                   UTC date at load, pinned from then on */
     long instruction_budget;   /* per hook call, and for running the file at load; 0 = default
-                                  (10 million); counted in steps of 1000 */
+                                  (10 million); counted in steps of 1000; every 64 bytes
+                                  allocated count as one instruction */
     size_t memory_limit;       /* bytes for the whole VM; 0 = default (64 MiB) */
+    const char *text;          /* NULL: the policy is read from path. Otherwise its text (text_len
+                                  bytes), loaded as if it were the file at path (which names it in
+                                  messages and whose folder `require` searches): `hrsync check`
+                                  runs the policy recorded with the last cycle this way */
+    size_t text_len;
 } hrs_policy_opts;
 
 /* What the policy decided for one person. Every json_t is owned by the decision. */
@@ -61,6 +70,9 @@ typedef struct hrs_decision {
     json_t *attributes;        /* object: Graph property -> string / bool / integer / null / array / object */
     json_t *upns;              /* array of strings, at least one */
     json_t *groups;            /* array of strings, possibly empty */
+    json_t *group_rules;       /* array of {group, rule}: why each group was chosen, from an optional
+                                  second value of groups() (hrsync.groups.hook returns it); NULL
+                                  when the hook gave none */
 } hrs_decision;
 
 /* Why the last hrs_policy_load/hrs_policy_decide failed; the engine can count budget and
@@ -100,5 +112,24 @@ void hrs_decision_clear(hrs_decision *d);
 
 /* Closes the VM. NULL is allowed. */
 void hrs_policy_free(hrs_policy *p);
+
+/* ---- hot reload (engine/policy_reload.c) ---- */
+
+/* Reads the policy file at path: its bytes into *text (NUL-terminated, caller frees; *len
+ * without the NUL) and its version "sha256:<hex of the bytes>" (as `hrsync status` shows it).
+ * Files over 1 MiB are refused. Returns 0, or -1 with err. */
+int hrs_policy_file_read(const char *path, char **text, size_t *len, char version[80], hrs_err *err);
+
+/* Tries a changed policy before it replaces the running one: loads opts into a fresh VM and
+ * decides every person of people (the persons of the last cycle, JSON objects; NULL or empty is
+ * allowed) on opts->today. The running policy is not touched: the caller swaps it for *out.
+ * Succeeds (0, *out owned by the caller) unless the policy does not load, or fails for some of
+ * the persons and takes none of the others into scope (a broken attributes or upn hook fails for
+ * everyone in scope yet decides those out of scope): then -1 with err (the first failure and
+ * how many failed) and *out NULL. *problems (problems may be NULL) lists the persons it failed for, as
+ * [{person, reason, failure: "error" | "budget" | "memory" | "invalid"}] (caller owns; NULL on
+ * failure): the next plan quarantines them, as it would with any policy. */
+int hrs_policy_reload(const hrs_policy_opts *opts, const json_t *people, hrs_policy **out, json_t **problems,
+                      hrs_err *err);
 
 #endif

@@ -1,12 +1,12 @@
 /* policy_convert.h: values across the C/Lua boundary of a policy (internal to engine/policy*.c).
  *
- * One converter per direction. JSON -> Lua builds fresh tables and may raise (memory), so it
- * runs inside a protected call. Lua -> JSON only reads the Lua stack (no allocation, no
- * metamethods), never raises, and reports problems through an hrs_err: messages name the
- * value ("value of 'employeeOrgData.division' is a function, expected a string"). The value
- * rules are documented in policy.h. Object keys come out sorted, and when several values
- * are bad the one whose name sorts first is reported, so results and messages do not depend
- * on Lua's hash order. */
+ * The sandbox's dialect of the one Lua <-> JSON converter (luajson.h), with hrsync_null for
+ * null. JSON -> Lua builds fresh tables and may raise (memory), so it runs inside a protected
+ * call. Lua -> JSON only reads the Lua stack (no allocation, no metamethods), never raises, and
+ * reports problems through an hrs_err: messages name the value ("value of
+ * 'employeeOrgData.division' is a function, expected a string"). The value rules are documented
+ * in policy.h. Object keys come out sorted, and when several values are bad the one whose name
+ * sorts first is reported, so results and messages do not depend on Lua's hash order. */
 #ifndef HRSYNC_POLICY_CONVERT_H
 #define HRSYNC_POLICY_CONVERT_H
 

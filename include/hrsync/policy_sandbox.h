@@ -62,6 +62,10 @@ void hrs_policy_sandbox_close(hrs_sandbox *sb);
 int hrs_policy_sandbox_loadfile(hrs_sandbox *sb, const char *path, const char *display,
                                 hrs_err *err);
 
+/* [-0, +2, -] As hrs_policy_sandbox_loadfile, for a chunk held in memory (text, len bytes):
+ * `hrsync check` loads the policy text recorded with the last cycle this way. */
+int hrs_policy_sandbox_loadtext(hrs_sandbox *sb, const char *text, size_t len, const char *display, hrs_err *err);
+
 /* [-0, +0, -] Makes the environment at idx strict: reading an undefined global or assigning
  * a new one raises from now on. */
 void hrs_policy_sandbox_lock_env(lua_State *L, int idx);
@@ -88,6 +92,10 @@ extern const char *const hrs_policy_sandbox_denied_modules[];
 /* [-0, +0, e] Called while the VM is set up (policy_require.c): sets base.require, the
  * searcher rooted at sb's folders, caching in the private table at index `loaded`. */
 void hrs_policy_require_install(lua_State *L, hrs_sandbox *sb, int base, int loaded);
+
+/* Charges an allocation of `bytes` against the current call's instruction budget (called by
+ * the allocator; lua_sethook is safe there, as from a signal handler). No-op between calls. */
+void hrs_policy_sandbox_charge(hrs_sandbox *sb, size_t bytes);
 
 /* [-0, +1, -] Pushes the sentinel that stands for JSON null (the global hrsync_null). */
 void hrs_policy_sandbox_push_null(lua_State *L);

@@ -44,4 +44,53 @@ int hrs_store_run_end(hrs_store *s, int64_t run_id, const char *status, const js
 /* The last n runs, newest first, as an array of objects (caller owns). */
 int hrs_store_runs(hrs_store *s, int n, json_t **out, hrs_err *err);
 
+/* The SQLite connection (borrowed), for the store's companion files (store_lease.c). */
+struct sqlite3 *hrs_store_db(hrs_store *s);
+
+/* The state file's path (borrowed). */
+const char *hrs_store_path(const hrs_store *s);
+
+/* ---- the lease: one engine per state file (engine/store_lease.c) ----
+ * holder names the engine ("hrsync run pid 123 on host h"); a lease runs until expires_at (UTC).
+ * Acquiring succeeds when no lease is held, when holder already holds it, when it has expired,
+ * or when it belongs to a process of this host that no longer exists. Otherwise returns -1 with
+ * "state file X is held by pid N on host H until T". ttl_s is the lease's lifetime from now. */
+int hrs_store_lease_acquire(hrs_store *s, const char *holder, long ttl_s, hrs_err *err);
+
+/* Extends holder's lease to now + ttl_s; -1 if holder no longer holds it (taken over). */
+int hrs_store_lease_renew(hrs_store *s, const char *holder, long ttl_s, hrs_err *err);
+
+/* Releases holder's lease (nothing if another holds it). */
+int hrs_store_lease_release(hrs_store *s, const char *holder, hrs_err *err);
+
+/* The current lease as {holder, pid, host, expires_at, expired: bool}, or NULL when none
+ * (caller owns). */
+int hrs_store_lease_get(hrs_store *s, json_t **out, hrs_err *err);
+
+/* ---- daemon status values (engine/store_lease.c): key -> JSON value ---- */
+int hrs_store_status_put(hrs_store *s, const char *key, const json_t *value, hrs_err *err);
+
+/* All status values as one object (caller owns). */
+int hrs_store_status_all(hrs_store *s, json_t **out, hrs_err *err);
+
+/* ---- cursors and the directory cache (engine/store_cursor.c) ---- */
+
+/* The value of the cursor name in *value (malloc'ed; caller frees), or NULL when none. */
+int hrs_store_cursor_get(hrs_store *s, const char *name, char **value, hrs_err *err);
+
+/* Sets the cursor name to value, or deletes it when value is NULL. */
+int hrs_store_cursor_put(hrs_store *s, const char *name, const char *value, hrs_err *err);
+
+/* The cached directory users: an object id -> user (caller owns). */
+int hrs_store_dir_users(hrs_store *s, json_t **out, hrs_err *err);
+
+/* Writes the cached user id (user: an object), or deletes it (user == NULL). */
+int hrs_store_dir_user_put(hrs_store *s, const char *id, const json_t *user, hrs_err *err);
+
+/* Empties the directory cache. */
+int hrs_store_dir_users_clear(hrs_store *s, hrs_err *err);
+
+/* The links recorded in the last max_age_s seconds: object person_id -> object_id (caller owns). */
+int hrs_store_links_recent(hrs_store *s, long max_age_s, json_t **out, hrs_err *err);
+
 #endif

@@ -10,7 +10,8 @@
 -- groups.evaluate(rules, person) returns the group names, deduplicated (case-insensitively,
 -- first spelling kept) in rule order, and for each name the descriptor of the first rule that
 -- produced it: { group = 'SG-Finance', rule = 'department=Finance' }.
--- groups.hook(rules) makes the policy's groups(person) hook from the same list.
+-- groups.hook(rules) makes the policy's groups(person) hook from the same list; it returns the
+-- descriptors as a second value, which `hrsync explain` shows.
 --
 -- groups() is desired state: the engine adds and removes members of the managed groups every
 -- cycle, so a rule cannot be "on joining only" (there is no only_joiners option; a group that
@@ -234,11 +235,13 @@ function M.evaluate(rules, person)
   return names, why
 end
 
---- The policy's groups hook for a list of rules: groups = groups.hook{ … }.
+--- The policy's groups hook for a list of rules: groups = groups.hook{ … }. The hook returns
+-- the names and, as a second value, their { group, rule } descriptors: the engine uses the
+-- names and keeps the descriptors to say why (`hrsync explain`).
 function M.hook(rules)
   check_rules(rules, "hrsync.groups.hook", 3)
   return function(person)
-    return (M.evaluate(rules, person))
+    return M.evaluate(rules, person)
   end
 end
 

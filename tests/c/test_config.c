@@ -140,7 +140,7 @@ static void bad_date_and_sandbox(void **state)
     expect_error("local f = io.open('/etc/passwd')\nreturn {}\n", "bad.lua:1:");
     expect_error("os.execute('true')\nreturn {}\n", "bad.lua:1:");
     expect_error("return 42\n", "must return a table");
-    expect_error("return { source = { type='csv', path='p' }, policy = function() end }\n", "function cannot be");
+    expect_error("return { source = { type='csv', path='p' }, policy = function() end }\n", "value of 'policy' is a function");
 }
 
 static void missing_file(void **state)

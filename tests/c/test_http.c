@@ -1,4 +1,5 @@
-/* test_http.c: Retry-After parsing, OAuth and Graph error mapping, and initial passwords. */
+/* test_http.c: Retry-After parsing, the client-side write budget, OAuth and Graph error mapping,
+ * initial passwords, and several requests at once over the connection pool. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hrsync/budget.h"
 #include "hrsync/graph.h"
 #include "hrsync/http.h"
 #include "hrsync/oauth.h"
@@ -29,6 +31,41 @@ static void retry_after_http_date(void **state)
     /* Wed, 21 Oct 2026 07:28:00 GMT = 1792567680 */
     assert_float_equal(hrs_http_parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT", 1792567670.0), 10.0, 1e-6);
     assert_float_equal(hrs_http_parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT", 1792567690.0), 0.0, 1e-6);
+}
+
+static void retry_after_fractions_and_junk(void **state)
+{
+    (void)state;
+    assert_float_equal(hrs_http_parse_retry_after("0.5", 0), 0.5, 1e-9);
+    assert_float_equal(hrs_http_parse_retry_after("0", 0), 0.0, 1e-9);
+    assert_float_equal(hrs_http_parse_retry_after("\t1.25\r\n", 0), 1.25, 1e-9);
+    assert_float_equal(hrs_http_parse_retry_after("120", 0), 120.0, 1e-9);
+    assert_true(hrs_http_parse_retry_after("2.1s", 0) < 0);
+    assert_true(hrs_http_parse_retry_after("Wed, 21 Oct 2026", 0) < 0);
+    assert_true(hrs_http_parse_retry_after(NULL, 0) < 0);
+}
+
+static void write_budget_paces_writes_and_pauses_after_a_429(void **state)
+{
+    (void)state;
+    hrs_budget b;
+    hrs_budget_init(&b, 3000, 150, 1000.0);            /* 20 writes a second, 3000 at once */
+    assert_float_equal(hrs_budget_wait(&b, 3000, 1000.0), 0, 1e-9);
+    hrs_budget_take(&b, 3000, 1000.0);
+    assert_float_equal(hrs_budget_wait(&b, 20, 1000.0), 1.0, 1e-9);
+    assert_float_equal(hrs_budget_wait(&b, 20, 1000.5), 0.5, 1e-9);
+    assert_float_equal(hrs_budget_available(&b, 1001.0), 20, 1e-9);
+    assert_float_equal(hrs_budget_wait(&b, 5000, 1001.0), 149.0, 1e-9);   /* more than fits: a full bucket */
+    assert_float_equal(hrs_budget_available(&b, 2000.0), 3000, 1e-9);      /* never above the capacity */
+    hrs_budget_throttled(&b, 2.128, 2000.0);                                /* a 429 with Retry-After: 2.128 */
+    assert_float_equal(hrs_budget_wait(&b, 1, 2000.0), 2.128, 1e-9);
+    assert_float_equal(hrs_budget_wait(&b, 20, 2000.0), 2.128, 1e-9);
+    assert_float_equal(hrs_budget_wait(&b, 60, 2000.0), 3.0, 1e-9);
+    assert_float_equal(hrs_budget_available(&b, 2001.0), 0, 1e-9);          /* paused */
+    assert_float_equal(hrs_budget_available(&b, 2003.0), 60, 1e-9);
+    hrs_budget_init(&b, -1, 150, 0);                                         /* off */
+    hrs_budget_take(&b, 1e6, 0);
+    assert_float_equal(hrs_budget_wait(&b, 1e6, 0), 0, 1e-9);
 }
 
 static void oauth_error_names_aadsts_code_and_description(void **state)
@@ -107,6 +144,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(retry_after_decimal_seconds),
         cmocka_unit_test(retry_after_http_date),
+        cmocka_unit_test(retry_after_fractions_and_junk),
+        cmocka_unit_test(write_budget_paces_writes_and_pauses_after_a_429),
         cmocka_unit_test(oauth_error_names_aadsts_code_and_description),
         cmocka_unit_test(oauth_error_without_json),
         cmocka_unit_test(graph_error_envelope),

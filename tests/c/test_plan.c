@@ -1,4 +1,5 @@
-/* test_plan.c: linking and planning (engine/plan.c) on hand-made inputs. */
+/* test_plan.c: linking and planning (engine/plan.c, plan_lifecycle.c) on hand-made inputs:
+ * joiners, movers, leavers, rehires, drift, renames, managers and bad HR input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,14 +18,17 @@ static json_t *J(const char *text)
 }
 
 typedef struct {
-    json_t *people, *decisions, *users, *groups, *links, *lifecycle, *sq, *plan;
+    json_t *people, *decisions, *users, *groups, *links, *lifecycle, *sq, *plan, *applied, *reserved;
 } fixture;
 
 static void build(fixture *f)
 {
-    hrs_plan_input in = { "2026-12-01", f->people, f->decisions, f->users, f->groups, f->links, f->lifecycle, f->sq };
+    hrs_plan_input in = { "2026-12-01", f->people, f->decisions, f->users, f->groups, f->links, f->lifecycle, f->sq,
+                          f->applied, f->reserved };
     hrs_err err;
     hrs_err_clear(&err);
+    json_decref(f->plan);
+    f->plan = NULL;
     assert_int_equal(hrs_plan_build(&in, &f->plan, &err), 0);
 }
 
@@ -54,6 +58,7 @@ static int teardown(void **state)
     fixture *f = *state;
     json_decref(f->people); json_decref(f->decisions); json_decref(f->users); json_decref(f->groups);
     json_decref(f->links); json_decref(f->lifecycle); json_decref(f->sq); json_decref(f->plan);
+    json_decref(f->applied); json_decref(f->reserved);
     free(f);
     return 0;
 }
@@ -174,6 +179,328 @@ static void group_removal_for_managed_groups(void **state)
     assert_string_equal(sv(json_array_get(json_object_get(alan, "groups_remove"), 0), "group"), "SG-Old");
 }
 
+
+static long summary_of(const fixture *f, const char *k)
+{
+    return (long)json_integer_value(json_object_get(json_object_get(f->plan, "summary"), k));
+}
+
+static int has_note(const fixture *f, const char *needle)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(f->plan, "notes"), i, n)
+        if (strstr(json_string_value(n), needle)) return 1;
+    return 0;
+}
+
+static const char *quarantine_reason(const fixture *f, const char *pid)
+{
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(f->plan, "quarantine"), i, q)
+        if (sv(q, "person") && strcmp(sv(q, "person"), pid) == 0) return sv(q, "reason");
+    return NULL;
+}
+
+/* Grace (3) left: her linked account is enabled and in SG-RD. */
+static void leaver_fixture(fixture *f)
+{
+    json_object_set_new(json_array_get(f->people, 2), "termination_date", json_string("2026-11-30"));
+    json_object_set_new(json_array_get(f->people, 2), "hire_date", json_string("2020-01-01"));
+    json_array_append_new(f->users, J("{\"id\":\"u-grace\",\"userPrincipalName\":\"grace@example.com\",\"accountEnabled\":true}"));
+    json_object_set_new(f->links, "3", J("{\"object_id\":\"u-grace\",\"upn\":\"grace@example.com\"}"));
+    json_object_set_new(json_object_get(json_object_get(f->groups, "SG-RD"), "members"), "u-grace", json_true());
+}
+
+static void leaver_is_disabled_leaves_groups_and_loses_sessions(void **state)
+{
+    fixture *f = *state;
+    leaver_fixture(f);
+    json_decref(f->lifecycle);
+    f->lifecycle = J("{\"leaver\":{\"set_leave_date\":true}}");
+    json_object_set_new(json_object_get(f->decisions, "3"), "leave_datetime", json_string("2026-11-30T22:59:59Z"));
+    build(f);
+    const json_t *g = change_of(f->plan, "3");
+    assert_non_null(g);
+    assert_string_equal(sv(g, "action"), "leaver");
+    assert_string_equal(sv(json_object_get(g, "disable"), "since"), "2026-11-30");
+    assert_string_equal(sv(json_object_get(g, "leave_date"), "new"), "2026-11-30T22:59:59Z");
+    assert_string_equal(sv(json_array_get(json_object_get(g, "groups_remove"), 0), "group"), "SG-RD");
+    assert_true(json_is_true(json_object_get(g, "revoke")));
+    assert_int_equal(summary_of(f, "disable"), 1);
+    assert_int_equal(summary_of(f, "leave_date"), 1);
+    assert_int_equal(summary_of(f, "revoke"), 1);
+    assert_int_equal(summary_of(f, "group_remove"), 1);
+    /* create Ada + her group + link/update Alan + the leaver's four */
+    assert_int_equal(hrs_plan_count(f->plan), 2 + 2 + 4);
+}
+
+static void leaver_settings_are_followed(void **state)
+{
+    fixture *f = *state;
+    leaver_fixture(f);
+    json_decref(f->lifecycle);
+    f->lifecycle = J("{\"leaver\":{\"disable\":true,\"remove_groups\":false,\"revoke_sessions\":false}}");
+    build(f);
+    const json_t *g = change_of(f->plan, "3");
+    assert_non_null(json_object_get(g, "disable"));
+    assert_null(json_object_get(g, "groups_remove"));
+    assert_null(json_object_get(g, "revoke"));
+    assert_null(json_object_get(g, "leave_date")); /* set_leave_date is off by default */
+}
+
+static void processed_leaver_is_left_alone(void **state)
+{
+    fixture *f = *state;
+    leaver_fixture(f);
+    json_object_set_new(json_array_get(f->users, 2), "accountEnabled", json_false());
+    json_object_del(json_object_get(json_object_get(f->groups, "SG-RD"), "members"), "u-grace");
+    f->applied = J("{\"3\":{\"accountEnabled\":false,\"hrsync:left\":\"2026-11-30\"}}");
+    build(f);
+    assert_null(change_of(f->plan, "3"));
+}
+
+static void leaver_whose_revoke_failed_gets_it_again(void **state)
+{
+    fixture *f = *state;
+    leaver_fixture(f);
+    json_object_set_new(json_array_get(f->users, 2), "accountEnabled", json_false());
+    json_object_del(json_object_get(json_object_get(f->groups, "SG-RD"), "members"), "u-grace");
+    f->applied = J("{\"3\":{\"accountEnabled\":false}}");
+    build(f);
+    const json_t *g = change_of(f->plan, "3");
+    assert_null(json_object_get(g, "disable"));
+    assert_true(json_is_true(json_object_get(g, "revoke")));
+}
+
+static void re_enabled_leaver_is_drift(void **state)
+{
+    fixture *f = *state;
+    leaver_fixture(f);
+    f->applied = J("{\"3\":{\"accountEnabled\":false,\"hrsync:left\":\"2026-11-30\"}}");
+    build(f);
+    const json_t *g = change_of(f->plan, "3");
+    assert_string_equal(sv(json_array_get(json_object_get(g, "drift"), 0), "attribute"), "accountEnabled");
+    assert_non_null(json_object_get(g, "disable"));
+    json_decref(f->lifecycle);
+    f->lifecycle = J("{\"drift\":\"keep\"}");
+    build(f);
+    g = change_of(f->plan, "3");
+    assert_null(json_object_get(g, "disable"));
+    assert_string_equal(sv(json_array_get(json_object_get(g, "drift"), 0), "action"), "keep");
+}
+
+static void gone_from_source_only_when_the_source_was_read_whole(void **state)
+{
+    fixture *f = *state;
+    json_array_append_new(f->users, J("{\"id\":\"u-old\",\"userPrincipalName\":\"old@example.com\",\"displayName\":\"Old Timer\",\"accountEnabled\":true}"));
+    json_object_set_new(f->links, "9", J("{\"object_id\":\"u-old\",\"upn\":\"old@example.com\"}"));
+    build(f);
+    const json_t *g = change_of(f->plan, "9");
+    assert_non_null(g);
+    assert_non_null(json_object_get(g, "disable"));
+    assert_string_equal(sv(json_object_get(g, "disable"), "reason"), "not in the source any more");
+    /* A record that could not be read at all (no id) might be this person: leave them alone. */
+    json_array_append_new(f->sq, J("{\"line\":7,\"reason\":\"unterminated quote\"}"));
+    build(f);
+    assert_null(change_of(f->plan, "9"));
+    assert_true(has_note(f, "Old Timer (9, old@example.com) is not in the source"));
+}
+
+static void prehire_starts_disabled_and_is_enabled_on_the_hire_date(void **state)
+{
+    fixture *f = *state;
+    json_decref(f->lifecycle);
+    f->lifecycle = J("{\"create_disabled\":true}");
+    json_object_set_new(json_array_get(f->people, 0), "hire_date", json_string("2026-12-07"));
+    build(f);
+    assert_false(json_is_true(json_object_get(change_of(f->plan, "1"), "account_enabled")));
+    /* The account exists, disabled, as hrsync created it. */
+    json_array_append_new(f->users, J("{\"id\":\"u-ada\",\"userPrincipalName\":\"ada2@example.com\",\"accountEnabled\":false,"
+                                      "\"givenName\":\"Ada\",\"employeeId\":\"1\",\"department\":\"R&D\"}"));
+    json_object_set_new(f->links, "1", J("{\"object_id\":\"u-ada\",\"upn\":\"ada2@example.com\"}"));
+    json_object_set_new(json_object_get(json_object_get(f->groups, "SG-RD"), "members"), "u-ada", json_true());
+    f->applied = J("{\"1\":{\"accountEnabled\":false}}");
+    build(f);
+    assert_null(change_of(f->plan, "1"));          /* the day before: nothing */
+    json_object_set_new(json_object_get(f->decisions, "1"), "today", json_string("2026-12-07"));
+    build(f);
+    const json_t *a = change_of(f->plan, "1");
+    assert_non_null(a);
+    assert_string_equal(sv(json_object_get(a, "enable"), "reason"), "hire date 2026-12-07 reached");
+    assert_int_equal(summary_of(f, "enable"), 1);
+}
+
+static void rehire_relinks_or_creates_anew(void **state)
+{
+    fixture *f = *state;
+    json_array_append_new(f->users, J("{\"id\":\"u-grace\",\"userPrincipalName\":\"grace@example.com\",\"accountEnabled\":false,"
+                                      "\"employeeLeaveDateTime\":\"2025-01-31T23:59:59Z\"}"));
+    json_object_set_new(f->links, "3", J("{\"object_id\":\"u-grace\",\"upn\":\"grace@example.com\"}"));
+    json_object_set_new(f->decisions, "3", J("{\"include\":true,\"attributes\":{\"givenName\":\"Grace\"},"
+                                            "\"upns\":[\"grace@example.com\",\"grace2@example.com\"],\"groups\":[]}"));
+    f->applied = J("{\"3\":{\"accountEnabled\":false,\"hrsync:left\":\"2025-01-31\",\"employeeLeaveDateTime\":\"2025-01-31T23:59:59Z\"}}");
+    build(f);
+    const json_t *g = change_of(f->plan, "3");
+    assert_string_equal(sv(g, "lifecycle"), "rehire");
+    assert_non_null(json_object_get(g, "enable"));
+    const json_t *ch = json_array_get(json_object_get(g, "changes"), 0);
+    assert_string_equal(sv(ch, "attribute"), "employeeLeaveDateTime");
+    assert_true(json_is_null(json_object_get(ch, "new")));
+    json_decref(f->lifecycle);
+    f->lifecycle = J("{\"rehire\":\"new\"}");
+    build(f);
+    g = change_of(f->plan, "3");
+    assert_string_equal(sv(g, "action"), "create");
+    assert_string_equal(sv(g, "upn"), "grace2@example.com");
+    assert_string_equal(sv(g, "replaces"), "u-grace");
+}
+
+static void manual_edit_is_drift_and_the_policy_decides(void **state)
+{
+    fixture *f = *state;
+    /* Alan: hrsync wrote givenName "Alan"; someone changed it to "Al" in Entra. */
+    json_object_set_new(f->links, "2", J("{\"object_id\":\"u-alan\",\"upn\":\"alan@example.com\"}"));
+    json_object_set_new(json_array_get(f->users, 0), "employeeId", json_string("2"));
+    f->applied = J("{\"2\":{\"givenName\":\"Alan\",\"employeeId\":\"2\"}}");
+    build(f);
+    const json_t *a = change_of(f->plan, "2");
+    const json_t *d = json_array_get(json_object_get(a, "drift"), 0);
+    assert_string_equal(sv(d, "attribute"), "givenName");
+    assert_string_equal(sv(d, "directory"), "Al");
+    assert_string_equal(sv(d, "last_written"), "Alan");
+    assert_string_equal(sv(d, "action"), "overwrite");
+    assert_string_equal(sv(json_array_get(json_object_get(a, "changes"), 0), "new"), "Alan");
+    assert_int_equal(summary_of(f, "drift"), 1);
+    json_decref(f->lifecycle);
+    f->lifecycle = J("{\"drift\":\"keep\"}");
+    build(f);
+    a = change_of(f->plan, "2");
+    assert_null(json_object_get(a, "changes"));
+    assert_string_equal(sv(json_array_get(json_object_get(a, "drift"), 0), "action"), "keep");
+    /* An HR change is no drift: HR now says "Alan M." */
+    json_object_set_new(json_object_get(json_object_get(f->decisions, "2"), "attributes"), "givenName", json_string("Alan M."));
+    build(f);
+    a = change_of(f->plan, "2");
+    assert_null(json_object_get(a, "drift"));
+    assert_string_equal(sv(json_array_get(json_object_get(a, "changes"), 0), "new"), "Alan M.");
+}
+
+static void rename_only_when_the_policy_allows_it(void **state)
+{
+    fixture *f = *state;
+    json_object_set_new(json_object_get(f->decisions, "2"), "upns", J("[\"alan.turing@example.com\"]"));
+    build(f);
+    assert_null(json_object_get(change_of(f->plan, "2"), "rename"));
+    assert_true(has_note(f, "keeps the UPN Alan@example.com"));
+    json_decref(f->lifecycle);
+    f->lifecycle = J("{\"rename_upn\":true}");
+    build(f);
+    const json_t *r = json_object_get(change_of(f->plan, "2"), "rename");
+    assert_string_equal(sv(r, "old"), "Alan@example.com");
+    assert_string_equal(sv(r, "new"), "alan.turing@example.com");
+    assert_int_equal(summary_of(f, "rename"), 1);
+}
+
+static void managers_follow_supervisors_including_new_accounts(void **state)
+{
+    fixture *f = *state;
+    /* Alan reports to Ada, who is created in this plan; Ada reports to Grace, out of scope. */
+    json_object_set_new(json_array_get(f->people, 1), "supervisor_id", json_string("1"));
+    json_object_set_new(json_array_get(f->people, 0), "supervisor_id", json_string("3"));
+    build(f);
+    const json_t *m = json_object_get(change_of(f->plan, "2"), "manager");
+    assert_non_null(m);
+    assert_string_equal(sv(m, "person"), "1");
+    assert_true(json_is_null(json_object_get(m, "id")));     /* created in this run */
+    assert_null(json_object_get(change_of(f->plan, "1"), "manager"));
+    assert_true(has_note(f, "the manager of Ada Lovelace (1), Grace Hopper (3), is not in scope"));
+    assert_int_equal(summary_of(f, "manager"), 1);
+    /* Already set: nothing to do. */
+    json_object_set_new(json_array_get(f->people, 1), "supervisor_id", json_null());
+    json_array_append_new(f->users, J("{\"id\":\"u-boss\",\"userPrincipalName\":\"boss@example.com\",\"accountEnabled\":true,\"employeeId\":\"3\"}"));
+    json_object_set_new(json_object_get(f->decisions, "3"), "include", json_true());
+    json_object_set_new(json_object_get(f->decisions, "3"), "upns", J("[\"boss@example.com\"]"));
+    json_object_set_new(json_object_get(f->decisions, "3"), "attributes", J("{\"employeeId\":\"3\"}"));
+    build(f);
+    assert_string_equal(sv(json_object_get(change_of(f->plan, "1"), "manager"), "id"), "u-boss");
+}
+
+static void bad_input_holds_the_people_concerned(void **state)
+{
+    fixture *f = *state;
+    /* Alan and Grace share an email. */
+    json_object_set_new(json_array_get(f->people, 2), "email", json_string("ALAN@example.com"));
+    json_object_set_new(json_object_get(f->decisions, "3"), "include", json_true());
+    build(f);
+    assert_null(change_of(f->plan, "2"));
+    assert_non_null(strstr(quarantine_reason(f, "2"), "email alan@example.com is given for persons 2, 3"));
+    assert_non_null(quarantine_reason(f, "3"));
+    assert_non_null(change_of(f->plan, "1"));
+    /* Ada: terminated before she was hired. */
+    json_object_set_new(json_array_get(f->people, 2), "email", json_null());
+    json_object_set_new(json_array_get(f->people, 0), "hire_date", json_string("2026-01-01"));
+    json_object_set_new(json_array_get(f->people, 0), "termination_date", json_string("2025-12-31"));
+    build(f);
+    assert_null(change_of(f->plan, "1"));
+    assert_non_null(strstr(quarantine_reason(f, "1"), "termination date 2025-12-31 is before the hire date 2026-01-01"));
+}
+
+static void manager_loop_holds_everyone_on_it(void **state)
+{
+    fixture *f = *state;
+    json_object_set_new(json_array_get(f->people, 0), "supervisor_id", json_string("2"));
+    json_object_set_new(json_array_get(f->people, 1), "supervisor_id", json_string("1"));
+    build(f);
+    assert_null(change_of(f->plan, "1"));
+    assert_null(change_of(f->plan, "2"));
+    assert_non_null(strstr(quarantine_reason(f, "1"), "manager loop in HR (supervisor_id 1 -> 2 -> 1)"));
+    assert_non_null(quarantine_reason(f, "2"));
+}
+
+static void reserved_upns_are_not_given_twice(void **state)
+{
+    fixture *f = *state;
+    /* ada2@ is held by a pre-hire's stored link (its account not readable yet), ada3@ by an
+     * unfinished create. */
+    json_object_set_new(json_object_get(f->decisions, "1"), "upns", J("[\"ada2@example.com\",\"ada3@example.com\",\"ada4@example.com\"]"));
+    json_object_set_new(f->links, "7", J("{\"object_id\":\"u-gone\",\"upn\":\"ada2@example.com\"}"));
+    f->reserved = J("{\"ada3@example.com\":\"8\"}");
+    build(f);
+    assert_string_equal(sv(change_of(f->plan, "1"), "upn"), "ada4@example.com");
+}
+
+static void wrong_lifecycle_setting_is_an_error(void **state)
+{
+    fixture *f = *state;
+    json_decref(f->lifecycle);
+    f->lifecycle = J("{\"rehire\":\"recycle\"}");
+    hrs_plan_input in = { "2026-12-01", f->people, f->decisions, f->users, f->groups, f->links, f->lifecycle, f->sq, NULL, NULL };
+    hrs_err err;
+    hrs_err_clear(&err);
+    assert_int_equal(hrs_plan_build(&in, &f->plan, &err), -1);
+    assert_non_null(strstr(err.msg, "lifecycle.rehire is 'recycle', expected \"relink\" or \"new\""));
+}
+
+static void print_names_each_operation(void **state)
+{
+    fixture *f = *state;
+    leaver_fixture(f);
+    json_object_set_new(json_array_get(f->people, 2), "termination_date", json_string("2024-06-30"));
+    build(f);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    hrs_plan_print(f->plan, out, 0);
+    fclose(out);
+    assert_non_null(strstr(buf, "- disable Grace Hopper (3) grace@example.com: leaver since 2024-06-30\n"));
+    assert_non_null(strstr(buf, "      - member of SG-RD\n"));
+    assert_non_null(strstr(buf, "      revoke sign-in sessions\n"));
+    assert_non_null(strstr(buf, "1 to disable"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +513,22 @@ int main(void)
         cmocka_unit_test_setup_teardown(one_account_two_people_stops_both, setup, teardown),
         cmocka_unit_test_setup_teardown(policy_error_quarantines_the_person, setup, teardown),
         cmocka_unit_test_setup_teardown(group_removal_for_managed_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(leaver_is_disabled_leaves_groups_and_loses_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(leaver_settings_are_followed, setup, teardown),
+        cmocka_unit_test_setup_teardown(processed_leaver_is_left_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(leaver_whose_revoke_failed_gets_it_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(re_enabled_leaver_is_drift, setup, teardown),
+        cmocka_unit_test_setup_teardown(gone_from_source_only_when_the_source_was_read_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(prehire_starts_disabled_and_is_enabled_on_the_hire_date, setup, teardown),
+        cmocka_unit_test_setup_teardown(rehire_relinks_or_creates_anew, setup, teardown),
+        cmocka_unit_test_setup_teardown(manual_edit_is_drift_and_the_policy_decides, setup, teardown),
+        cmocka_unit_test_setup_teardown(rename_only_when_the_policy_allows_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(managers_follow_supervisors_including_new_accounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_input_holds_the_people_concerned, setup, teardown),
+        cmocka_unit_test_setup_teardown(manager_loop_holds_everyone_on_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(reserved_upns_are_not_given_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(wrong_lifecycle_setting_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(print_names_each_operation, setup, teardown),
     };
     return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ describe("examples/demo/policy.lua", function()
     it("includes active people", function()
       local ok, reason = policy.include(person())
       assert.is_true(ok)
-      assert.matches("status 'active' in {active, onboarding}", reason, 1, true)
+      assert.matches("status 'active' in {active, onboarding, leave}", reason, 1, true)
     end)
 
     it("includes onboarding people from 7 days before the hire date", function()
@@ -56,8 +56,12 @@ describe("examples/demo/policy.lua", function()
         .. "now 2025-03-31", reason)
     end)
 
+    it("keeps people on leave in scope", function()
+      assert.is_true((policy.include(person{ status = "leave" })))
+    end)
+
     it("excludes other statuses with the reason", function()
-      assert.are.same({ false, "status 'inactive' not in {active, onboarding}" },
+      assert.are.same({ false, "status 'inactive' not in {active, onboarding, leave}" },
         { policy.include(person{ status = "inactive" }) })
     end)
 

@@ -232,15 +232,19 @@ describe("hrsync.groups", function()
   end)
 
   describe("hook and describe", function()
-    it("makes a groups hook that returns names only", function()
+    it("makes a groups hook that returns the names and the rules that chose them", function()
       local hook = groups.hook{
         groups.by_attribute("department", "SG-{value}"),
         groups.rule{ where = { gender = "female" }, group = "Women" },
       }
-      assert.are.same({ "SG-Finance", "Women" }, hook(person{ department = "Finance",
-        gender = "female" }))
-      assert.are.equal(1, select("#", hook(person())))
-      assert.are.same({}, hook(person()))
+      local names, why = hook(person{ department = "Finance", gender = "female" })
+      assert.are.same({ "SG-Finance", "Women" }, names)
+      -- The engine keeps the second value for `hrsync explain`.
+      assert.are.same({ { group = "SG-Finance", rule = "department=Finance" },
+                        { group = "Women", rule = "gender=female" } }, why)
+      names, why = hook(person())
+      assert.are.same({}, names)
+      assert.are.same({}, why)
     end)
 
     it("refuses bad rule lists when the hook is made", function()

@@ -1,0 +1,56 @@
+/* engine_internal.h: the engine's state, shared by engine.c (the cycle) and engine_policy.c
+ * (the policy in use: hot reload and its status). Not a public header. */
+#ifndef HRSYNC_ENGINE_INTERNAL_H
+#define HRSYNC_ENGINE_INTERNAL_H
+
+#include "hrsync/audit.h"
+#include "hrsync/engine.h"
+#include "hrsync/graph.h"
+#include "hrsync/guardrails.h"
+#include "hrsync/journal.h"
+#include "hrsync/policy.h"
+#include "hrsync/tz.h"
+
+/* The policy file in use (engine_policy.c). */
+typedef struct hrs_engine_policy_state {
+    char version[80];              /* "sha256:<hex>" of the file's bytes as loaded */
+    char *text;                    /* the file's text as loaded (owned), recorded with each cycle */
+    size_t len;
+    char loaded_at[32];            /* UTC */
+    char failed_version[80];       /* the version a reload refused: not tried again until it changes */
+    char *last_error;              /* the last reload's error (owned); NULL after a success */
+    char last_reload_at[32];       /* "" before the first reload */
+    json_t *reload_problems;       /* [{person, reason}]: persons the policy in use fails for, as the
+                                      last successful reload found (owned; NULL before one) */
+} hrs_engine_policy_state;
+
+struct hrs_engine {
+    hrs_config *cfg;
+    hrs_store *store;
+    hrs_policy *policy;
+    hrs_graph *graph;
+    hrs_audit *audit;              /* the audit trail of applied operations */
+    hrs_guardrails guard;          /* the limits a plan is checked against */
+    hrs_engine_cycle cycle;        /* from the caller (hrs_engine_set_cycle) */
+    hrs_engine_timings timings;    /* of the last plan and apply */
+    hrs_journal *journal;          /* the operation journal (journal.h) */
+    hrs_tz *tz;                    /* dates in time zones (tz.h) */
+    hrs_tz_clock clock;            /* this engine's "now" and the company's zone */
+    hrs_engine_policy_state pol;   /* the policy file in use (engine_policy.c) */
+    json_t *last_people;           /* the person records of the last read (owned; NULL before one) */
+    json_t *last_decisions;        /* the policy's decisions for them (owned) */
+};
+
+/* Reads the policy file named by the config and loads it (engine_policy.c). Returns 0, or -1
+ * with err naming the file:line. */
+int hrs_engine_policy_open(hrs_engine *e, hrs_err *err);
+
+/* Frees what engine_policy.c keeps in e (the policy itself is freed by hrs_engine_close). */
+void hrs_engine_policy_close(hrs_engine *e);
+
+/* After a read: records the persons and the policy text in the state file (snapshot.h) and keeps
+ * people and decisions (taking a reference) for explain. A failure to record is logged: the
+ * cycle goes on. */
+void hrs_engine_policy_record(hrs_engine *e, json_t *people, json_t *decisions, int full);
+
+#endif
