@@ -116,12 +116,15 @@ for i = 2, N do
   local gender = math.random() < 0.48 and "female" or (math.random() < 0.97 and "male" or "diverse")
   local first = gender == "female" and pick_f() or pick_m()
   local last_name = pick_last()
-  local preferred = math.random() < 0.03 and first:sub(1, 3) or ""
+  -- A short form (the first three characters, not bytes: "Jür" from Jürgen).
+  local preferred = math.random() < 0.03 and first:sub(1, (utf8.offset(first, 4) or #first + 1) - 1) or ""
   local status, hire, term = "active", random_date(2010, 2026), ""
   local r = math.random()
   if r < 0.02 then status, hire = "onboarding", date(2026, 12, math.random(2, 28))
   elseif r < 0.03 then status = "leave"
-  elseif r < 0.05 then status, term = "inactive", random_date(2024, 2026)
+  elseif r < 0.05 then
+    status, hire = "inactive", random_date(2010, 2023)
+    term = random_date(tonumber(hire:sub(1, 4)) + 1, 2026)
   elseif r < 0.06 then term = date(2027, math.random(1, 6), math.random(1, 28)) end
   if hire > "2026-11-30" and status ~= "onboarding" then hire = "2026-11-02" end
   local supervisor

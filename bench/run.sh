@@ -5,7 +5,8 @@
 # read, policy (µs per person), directory read, plan — and of a cycle in which nothing changed,
 # with CPU time and peak RSS; then the latency of an HR change to the directory in daemon mode.
 #
-#   bench/run.sh [BUILD_DIR]          default: build;  SIZES="10000 100000" to choose sizes
+#   bench/run.sh [BUILD_DIR]          default: build;  SIZES="10000 100000" to choose sizes,
+#                                     INITIAL=1000 (0: none), LATENCY_PEOPLE, LATENCY_INTERVAL=5
 #
 # For each size the simulator is seeded directly with the accounts the plan would create
 # (bench_cycle seed), a first cycle links them (writing nothing: they carry their employeeId),
@@ -117,9 +118,10 @@ while IFS=$'\t' read -r n label people sw sc pw pc pu dw dc lw lc fs plw plc cw 
         "$pw" "$pc" "$pu" "$dw" "$dc" "$lw" "$lc" "$fs" "$plw" "$plc" "$cw" "$cc" "$ops" "$writes" "$rss"
 done <"$RESULTS"
 
-# HR change -> directory latency in daemon mode: the 10,000-person company (or the smallest size),
-# already in step; one person's job title changes in the CSV; time until the simulator shows it.
-N=$(echo "$SIZES" | tr ' ' '\n' | sort -n | head -1)
+# HR change -> directory latency in daemon mode: a company of LATENCY_PEOPLE (default: the smallest
+# size) already in step; one person's job title changes in the CSV; time until the simulator
+# shows it.
+N=${LATENCY_PEOPLE:-$(echo "$SIZES" | tr ' ' '\n' | sort -n | head -1)}
 D=$WORK/latency
 mkdir -p "$D"
 lua5.4 bench/gen_company.lua "$N" "$D" >/dev/null

@@ -97,7 +97,7 @@ static hrs_policy *load_policy(check_ctx *c, const char *text, size_t len, hrs_e
 static void check_lifecycle(check_ctx *c)
 {
     json_t *none = json_array(), *empty = json_object(), *plan = NULL;
-    hrs_plan_input in = { c->cfg->today, none, empty, none, empty, empty, hrs_policy_lifecycle(c->policy), none, NULL, NULL };
+    hrs_plan_input in = { c->cfg->today, none, empty, none, empty, empty, hrs_policy_lifecycle(c->policy), none, NULL, NULL, 0 };
     hrs_err err;
     hrs_err_clear(&err);
     const char *slash = strrchr(c->cfg->policy_path, '/');

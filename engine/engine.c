@@ -295,7 +295,7 @@ static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs
     phase_end(&e->timings.directory, m);
     m = phase_start();
     hrs_plan_input in = { e->cfg->today, src.people, decisions, users, groups, links, lc, src.quarantine, applied,
-                          json_object_get(reserved, "upns") };
+                          json_object_get(reserved, "upns"), src.partial };
     rc = hrs_plan_build(&in, plan, err);
     size_t left = (size_t)json_integer_value(json_object_get(reserved, "operations"));
     if (rc == 0 && left)

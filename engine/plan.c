@@ -387,7 +387,7 @@ int hrs_plan_build(const hrs_plan_input *in, json_t **plan, hrs_err *err)
         people++;
         plan_person(&c, p);
     }
-    hrs_plan_gone(&c);
+    if (!in->partial) hrs_plan_gone(&c);
     hrs_plan_managers(&c);
     /* People with nothing to do or report are counted, not listed. */
     size_t unchanged = 0;

@@ -68,6 +68,8 @@ typedef struct hrs_plan_input {
     const json_t *applied;     /* object person id -> {attribute: last written value}; may be NULL */
     const json_t *reserved;    /* object lower-cased UPN -> person id: UPNs of creates an
                                   unfinished run has not finished; may be NULL */
+    int partial;               /* 1 when the source read was incremental (only changed people):
+                                  nobody counts as gone from the source */
 } hrs_plan_input;
 
 /* Builds the plan. The caller owns *plan. Fails (-1, err) only on a lifecycle setting of the

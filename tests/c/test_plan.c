@@ -19,12 +19,13 @@ static json_t *J(const char *text)
 
 typedef struct {
     json_t *people, *decisions, *users, *groups, *links, *lifecycle, *sq, *plan, *applied, *reserved;
+    int partial;
 } fixture;
 
 static void build(fixture *f)
 {
     hrs_plan_input in = { "2026-12-01", f->people, f->decisions, f->users, f->groups, f->links, f->lifecycle, f->sq,
-                          f->applied, f->reserved };
+                          f->applied, f->reserved, f->partial };
     hrs_err err;
     hrs_err_clear(&err);
     json_decref(f->plan);
@@ -308,6 +309,20 @@ static void gone_from_source_only_when_the_source_was_read_whole(void **state)
     assert_true(has_note(f, "Old Timer (9, old@example.com) is not in the source"));
 }
 
+static void incremental_read_makes_nobody_a_leaver(void **state)
+{
+    fixture *f = *state;
+    json_array_append_new(f->users, J("{\"id\":\"u-old\",\"userPrincipalName\":\"old@example.com\",\"displayName\":\"Old Timer\",\"accountEnabled\":true}"));
+    json_object_set_new(f->links, "9", J("{\"object_id\":\"u-old\",\"upn\":\"old@example.com\"}"));
+    /* An updated_since read returns only the people who changed: the others are not gone. */
+    f->partial = 1;
+    build(f);
+    assert_null(change_of(f->plan, "9"));
+    f->partial = 0;
+    build(f);
+    assert_non_null(json_object_get(change_of(f->plan, "9"), "disable"));
+}
+
 static void prehire_starts_disabled_and_is_enabled_on_the_hire_date(void **state)
 {
     fixture *f = *state;
@@ -476,7 +491,7 @@ static void wrong_lifecycle_setting_is_an_error(void **state)
     fixture *f = *state;
     json_decref(f->lifecycle);
     f->lifecycle = J("{\"rehire\":\"recycle\"}");
-    hrs_plan_input in = { "2026-12-01", f->people, f->decisions, f->users, f->groups, f->links, f->lifecycle, f->sq, NULL, NULL };
+    hrs_plan_input in = { "2026-12-01", f->people, f->decisions, f->users, f->groups, f->links, f->lifecycle, f->sq, NULL, NULL, 0 };
     hrs_err err;
     hrs_err_clear(&err);
     assert_int_equal(hrs_plan_build(&in, &f->plan, &err), -1);
@@ -519,6 +534,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(leaver_whose_revoke_failed_gets_it_again, setup, teardown),
         cmocka_unit_test_setup_teardown(re_enabled_leaver_is_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(gone_from_source_only_when_the_source_was_read_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(incremental_read_makes_nobody_a_leaver, setup, teardown),
         cmocka_unit_test_setup_teardown(prehire_starts_disabled_and_is_enabled_on_the_hire_date, setup, teardown),
         cmocka_unit_test_setup_teardown(rehire_relinks_or_creates_anew, setup, teardown),
         cmocka_unit_test_setup_teardown(manual_edit_is_drift_and_the_policy_decides, setup, teardown),
