@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(cd "${1:-build}" && pwd)
-SIZES=${SIZES:-"10000 100000"}
+SIZES=${SIZES-"10000 100000"}
 LATENCY_INTERVAL=${LATENCY_INTERVAL:-5}
 BIN=$BUILD/hrsync
 SIM=$BUILD/hrsync-sim

@@ -74,7 +74,7 @@ static long watermark(hrs_sim *s, long from)
     return mark;
 }
 
-static json_t *item(hrs_sim *s, sim_user *u, json_t *select, int manager, int first)
+static json_t *item(sim_user *u, json_t *select, int manager, int first)
 {
     json_t *o = hrs_sim_project(u->props, select, hrs_sim_user_props);
     if (!manager) return o;
@@ -84,7 +84,6 @@ static json_t *item(hrs_sim *s, sim_user *u, json_t *select, int manager, int fi
     else if (u->old_manager && !first)
         json_object_set_new(o, "manager@delta", json_pack("[{s:s, s:s, s:{s:s}}]", "@odata.type", "#microsoft.graph.user",
                                                           "id", u->old_manager, "@removed", "reason", "deleted"));
-    (void)s;
     return o;
 }
 
@@ -173,7 +172,7 @@ void hrs_sim_users_delta(hrs_sim *s, const sim_req *q, sim_resp *r)
             sim_user *u = s->users[i];
             if (!u || u->seq <= rd.pos || replicating(s, u)) continue;
             if (json_array_size(value) == DELTA_PAGE) { more = 1; break; }
-            json_array_append_new(value, item(s, u, select, manager, 1));
+            json_array_append_new(value, item(u, select, manager, 1));
             rd.pos = u->seq;
         }
     } else {
@@ -194,7 +193,7 @@ void hrs_sim_users_delta(hrs_sim *s, const sim_req *q, sim_resp *r)
         if (c) qsort(c, n, sizeof *c, change_cmp);
         for (size_t k = 0; c && k < n; k++) {
             if (json_array_size(value) == DELTA_PAGE) { more = 1; break; }
-            json_array_append_new(value, c[k].u ? item(s, c[k].u, select, manager, 0)
+            json_array_append_new(value, c[k].u ? item(c[k].u, select, manager, 0)
                                                 : json_pack("{s:s, s:{s:s}}", "id", c[k].gone, "@removed", "reason",
                                                             "changed"));
             rd.pos = c[k].number;

@@ -53,7 +53,7 @@ static void a_second_engine_is_refused_until_the_first_releases(void **state)
 
     hrs_err_clear(&err);
     assert_int_equal(hrs_store_lease_acquire(b, "engine B", 300, &err), -1);
-    char host[256], want[600];
+    char host[256], want[1024];
     gethostname(host, sizeof host);
     snprintf(want, sizeof want, "state file %s is held by pid %ld on host %s until ", path, (long)getpid(), host);
     assert_non_null(strstr(err.msg, want));
