@@ -3,7 +3,18 @@
 local M = {}
 
 M.source_dir = os.getenv("HRSYNC_SOURCE_DIR") or "."
+M.build_dir = os.getenv("HRSYNC_BUILD_DIR") or "build"
+M.bin = M.build_dir .. "/hrsync"
 M.examples = M.source_dir .. "/examples"
+
+-- Runs a shell command; returns its output (stdout and stderr together) and its exit code.
+function M.run(cmd)
+  local f = assert(io.popen(cmd .. " 2>&1; echo \"exit=$?\""))
+  local out = f:read("a")
+  f:close()
+  local code = tonumber(out:match("exit=(%d+)%s*$"))
+  return (out:gsub("exit=%d+%s*$", "")), code
+end
 
 function M.tmpdir()
   local p = os.tmpname()

@@ -4,13 +4,7 @@ local h = require "helpers"
 local bin = (os.getenv("HRSYNC_BUILD_DIR") or "build") .. "/hrsync"
 
 -- Runs a shell command; returns its output (stdout and stderr) and exit code.
-local function run(cmd)
-  local f = assert(io.popen(cmd .. " 2>&1; echo \"exit=$?\""))
-  local out = f:read("a")
-  f:close()
-  local code = tonumber(out:match("exit=(%d+)%s*$"))
-  return out:gsub("exit=%d+%s*$", ""), code
-end
+local run = h.run
 
 describe("hrsync demo", function()
   local dir

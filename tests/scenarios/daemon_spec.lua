@@ -9,13 +9,7 @@ local cjson = require "cjson"
 
 local bin = (os.getenv("HRSYNC_BUILD_DIR") or "build") .. "/hrsync"
 
-local function sh(cmd)
-  local f = assert(io.popen(cmd .. " 2>&1; echo \"exit=$?\""))
-  local out = f:read("a")
-  f:close()
-  local code = tonumber(out:match("exit=(%d+)%s*$"))
-  return (out:gsub("exit=%d+%s*$", "")), code
-end
+local sh = h.run
 
 local function sleep(s) os.execute("sleep " .. s) end
 

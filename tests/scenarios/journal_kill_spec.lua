@@ -54,10 +54,8 @@ return {
 
 -- Runs a shell command; returns its exit code and output.
 local function sh(cmd)
-  local f = assert(io.popen(cmd .. " 2>&1; echo \"exit=$?\""))
-  local out = f:read("a")
-  f:close()
-  return tonumber(out:match("exit=(%d+)%s*$")), out:gsub("exit=%d+%s*$", "")
+  local out, code = h.run(cmd)
+  return code, out
 end
 
 local function copy(from, to)

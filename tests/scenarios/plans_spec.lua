@@ -9,13 +9,7 @@ local cjson = require "cjson"
 local bin = (os.getenv("HRSYNC_BUILD_DIR") or "build") .. "/hrsync"
 
 -- Runs a shell command; returns its output (stdout and stderr) and exit code.
-local function run(cmd)
-  local f = assert(io.popen(cmd .. " 2>&1; echo \"exit=$?\""))
-  local out = f:read("a")
-  f:close()
-  local code = tonumber(out:match("exit=(%d+)%s*$"))
-  return (out:gsub("exit=%d+%s*$", "")), code
-end
+local run = h.run
 
 local function hrsync_cli(config, args)
   return run(string.format("'%s' -c '%s' %s", bin, config, args))
