@@ -253,17 +253,6 @@ static int add_relations(json_t *names, const json_t *relations, const char *kin
     return 0;
 }
 
-static int reject_page(hrs_person_set *set, long offset, long limit, const char *why,
-                       hrs_err *err)
-{
-    char reason[1024];
-    snprintf(reason, sizeof reason, "the page of employees at offset %ld (records %ld to %ld) "
-             "could not be read: %s", offset, offset, offset + limit - 1, why);
-    hrs_warn(WHAT ": %s", reason);
-    hrs_person_where where = { "index", offset };
-    return hrs_person_set_reject(set, where, NULL, reason, err);
-}
-
 /* Reads every page: employees gets {"index", "employee"}, depts/offices id -> name. */
 static int read_pages(alexis *a, json_t *employees, json_t *depts, json_t *offices,
                       hrs_person_set *set, hrs_err *err)
@@ -309,7 +298,7 @@ static int read_pages(alexis *a, json_t *employees, json_t *depts, json_t *offic
             snprintf(why, sizeof why, "the answer has no \"total\"");
         if (!doc || !json_is_array(data) || !json_is_integer(tot)) {
             json_decref(doc);
-            if (reject_page(set, offset, a->page_size, why, err) != 0) return -1;
+            if (hrs_api_reject_page(set, WHAT, offset, a->page_size, why, err) != 0) return -1;
             if (total < 0 && ++bad_in_row >= MAX_BAD_PAGES)
                 return hrs_err_set(err, WHAT ": %ld pages in a row could not be read (the last: "
                                    "%s)", bad_in_row, why);

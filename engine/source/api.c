@@ -2,6 +2,7 @@
  * secrets, error words, URL building (see api.h). */
 #include "api.h"
 #include "hrsync/log.h"
+#include "hrsync/person.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -498,4 +499,15 @@ int hrs_api_cfg_int(const json_t *cfg, const char *what, const char *key, long m
                            min, max);
     *out = (long)json_integer_value(v);
     return 0;
+}
+
+int hrs_api_reject_page(struct hrs_person_set *set, const char *what, long offset, long limit,
+                        const char *why, hrs_err *err)
+{
+    char reason[1024];
+    snprintf(reason, sizeof reason, "the page of employees at offset %ld (records %ld to %ld) "
+             "could not be read: %s", offset, offset, offset + limit - 1, why);
+    hrs_warn("%s: %s", what, reason);
+    hrs_person_where where = { "index", offset };
+    return hrs_person_set_reject(set, where, NULL, reason, err);
 }

@@ -112,6 +112,12 @@ void hrs_api_sleep(double s);
 int hrs_api_cfg_rate_limit(const json_t *cfg, const char *what, double *ps, double *pm,
                            hrs_err *err);
 
+/* Quarantines the records of a page of employees that could not be read (offset and limit are
+ * record counts), with a reason naming the records and why, and logs it as a warning. */
+struct hrs_person_set;
+int hrs_api_reject_page(struct hrs_person_set *set, const char *what, long offset, long limit,
+                        const char *why, hrs_err *err);
+
 /* The integer cfg[key] in [min, max], or def when absent. Returns 0, or -1 with err. */
 int hrs_api_cfg_int(const json_t *cfg, const char *what, const char *key, long min, long max,
                     long def, long *out, hrs_err *err);

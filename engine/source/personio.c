@@ -224,18 +224,6 @@ static int configure(personio *p, const json_t *cfg, hrs_err *err)
 
 /* ---- reading ---- */
 
-/* Quarantines the records of a page that could not be read. */
-static int reject_page(hrs_person_set *set, long offset, long limit, const char *why,
-                       hrs_err *err)
-{
-    char reason[1024];
-    snprintf(reason, sizeof reason, "the page of employees at offset %ld (records %ld to %ld) "
-             "could not be read: %s", offset, offset, offset + limit - 1, why);
-    hrs_warn(WHAT ": %s", reason);
-    hrs_person_where where = { "index", offset };
-    return hrs_person_set_reject(set, where, NULL, reason, err);
-}
-
 /* Reads every page into employees (array of {"index": n, "employee": …}). Pages that cannot be
  * read go into set as quarantined. */
 static int read_pages(personio *p, json_t *employees, hrs_person_set *set, hrs_err *err)
@@ -274,7 +262,7 @@ static int read_pages(personio *p, json_t *employees, hrs_person_set *set, hrs_e
             snprintf(why, sizeof why, "the answer has no list of employees in \"data\"");
         if (!doc || !json_is_array(data) || !json_is_true(json_object_get(doc, "success"))) {
             json_decref(doc);
-            if (reject_page(set, offset, p->page_size, why, err) != 0) return -1;
+            if (hrs_api_reject_page(set, WHAT, offset, p->page_size, why, err) != 0) return -1;
             if (total < 0 && ++bad_in_row >= MAX_BAD_PAGES)
                 return hrs_err_set(err, WHAT ": %ld pages in a row could not be read (the last: "
                                    "%s)", bad_in_row, why);
