@@ -303,7 +303,8 @@ static void reload_failed(daemon_ctx *d, const char *why, const hrs_err *err)
     put_reload(d, why, err);
 }
 
-/* Opens a new engine from the files and swaps it in; on any failure the running one stays. */
+/* Opens a new engine from the files, tries its policy on the last cycle's people, and swaps it
+ * in; on any failure the running one stays. */
 static void reload(daemon_ctx *d, const char *why)
 {
     hrs_err err;
@@ -311,7 +312,9 @@ static void reload(daemon_ctx *d, const char *why)
     hrs_info("%s: opening %s anew", why, d->opts->config_path);
     hrs_engine *ne = hrs_engine_open(d->opts->config_path, d->opts->overrides, &err);
     hrs_schedule ns;
-    if (!ne || hrs_daemon_schedule(hrs_engine_config(ne), &ns, &err) != 0) {
+    /* The new policy must also decide the people of the last cycle (as the state file recorded
+     * them) before it replaces the running one: the validated hot reload of engine_policy.c. */
+    if (!ne || hrs_daemon_schedule(hrs_engine_config(ne), &ns, &err) != 0 || hrs_engine_reload_policy(ne, &err) != 0) {
         reload_failed(d, why, &err);
         hrs_engine_close(ne);
         return;

@@ -337,6 +337,16 @@ describe("hrsync run", function()
     edit(dir .. "/people.csv", "Head of Engineering", "VP Engineering")
     assert.is_true(eventually(function() local u = user("1001") return u and u.jobTitle == "VP Engineering" end), log())
     assert.are.equal("Example AG", user("1002").companyName)
+
+    -- A policy that loads but fails for every person of the last cycle is not swapped in either.
+    h.write(dir .. "/policy.lua", good:gsub("return in_scope%(person%)", 'error("no scope today")'))
+    local function failures() local n = 0 for _ in log():gmatch("reload failed") do n = n + 1 end return n end
+    local before = failures()
+    os.execute("kill -HUP " .. pid)
+    assert.is_true(eventually(function() return failures() > before end), log())
+    assert.matches("no scope today", log())
+    edit(dir .. "/people.csv", "VP Engineering", "CTO")
+    assert.is_true(eventually(function() local u = user("1001") return u and u.jobTitle == "CTO" end), log())
     assert.is_nil(exit_code())
     assert.are.equal(0, stop(pid), log())
   end)
