@@ -226,7 +226,7 @@ static void run_cycle(daemon_ctx *d)
     if (hrs_engine_maybe_reload(e) != 0) put_policy(d);
     put_daemon(d, "running");
     maybe_renew(d);
-    hrs_engine_cycle hooks = { full, &sig_stop, on_progress, d, d->holder };
+    hrs_engine_cycle hooks = { full, &sig_stop, on_progress, d, d->holder, 1 };
     hrs_engine_set_cycle(e, &hooks);
     long req0 = stat_of(e, "requests"), thr0 = stat_of(e, "throttled");
     double t0 = mono();

@@ -23,6 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The store cursor holding updated_since for incremental source reads. */
+#define SOURCE_CURSOR "source.updated_since"
+
 
 /* ---- phase timings ---- */
 typedef struct { double wall, cpu; } phase_mark;
@@ -266,10 +269,29 @@ static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs
     *plan = NULL;
 
     memset(&e->timings, 0, sizeof e->timings);
-    /* e->cycle.full: the hook for incremental reads (source cursors, Graph delta links); every read
-     * is a full one until the sources keep cursors. */
+    /* An incremental read (a cycle that is not full, of a source that keeps a cursor) asks only
+     * for the people changed since the last cycle that applied whole. */
+    const json_t *source_cfg = e->cfg->source;
+    json_t *since_cfg = NULL;
+    char cursor_now[40];
+    e->source_cursor[0] = '\0';
+    int keeps_cursor = hrs_source_cursor(source_cfg, (long long)time(NULL), cursor_now, sizeof cursor_now);
+    if (keeps_cursor && e->cycle.incremental && !e->cycle.full) {
+        char *since = NULL;
+        if (hrs_store_cursor_get(e->store, SOURCE_CURSOR, &since, err) != 0) goto out;
+        if (since) {
+            since_cfg = json_deep_copy(source_cfg);
+            json_object_set_new(since_cfg, "updated_since", json_string(since));
+            source_cfg = since_cfg;
+            hrs_info("incremental read: people updated since %s", since);
+            free(since);
+        }
+    }
     phase_mark m = phase_start();
-    if (hrs_source_read(e->cfg->source, &src, err) != 0) goto out;
+    int read_rc = hrs_source_read(source_cfg, &src, err);
+    json_decref(since_cfg);
+    if (read_rc != 0) goto out;
+    if (keeps_cursor) snprintf(e->source_cursor, sizeof e->source_cursor, "%s", cursor_now);
     phase_end(&e->timings.source, m);
     e->timings.people = json_array_size(src.people);
     hrs_info("read %zu people from the source (%zu quarantined)", json_array_size(src.people), json_array_size(src.quarantine));
@@ -445,12 +467,29 @@ int hrs_engine_graph_call(hrs_engine *e, const char *method, const char *path, c
     return hrs_graph_call(e->graph, method, path, body, out, err);
 }
 
+/* Moves the source cursor to the start of this cycle's read once the cycle applied whole: a
+ * stopped run, a failed operation or a person the policy could not decide keeps the old cursor,
+ * so the next incremental read asks for those people again. */
+static void keep_source_cursor(hrs_engine *e, const json_t *plan, const json_t *result)
+{
+    if (!e->source_cursor[0] || json_is_true(json_object_get(result, "stopped")) ||
+        json_integer_value(json_object_get(result, "failed")) ||
+        json_integer_value(json_object_get(json_object_get(plan, "summary"), "quarantined")))
+        return;
+    hrs_err err;
+    hrs_err_clear(&err);
+    if (hrs_store_cursor_put(e->store, SOURCE_CURSOR, e->source_cursor, &err) != 0)
+        hrs_warn("the next read will be a full one: %s", err.msg);
+}
+
 int hrs_engine_sync(hrs_engine *e, int force, json_t **plan, json_t **result, hrs_err *err)
 {
     *result = NULL;
     if (recover_first(e, err) != 0) return -1;
     if (hrs_engine_plan(e, plan, err) != 0) return -1;
-    return guarded_apply(e, *plan, force, result, err);
+    int rc = guarded_apply(e, *plan, force, result, err);
+    if (rc == 0) keep_source_cursor(e, *plan, *result);
+    return rc;
 }
 
 int hrs_engine_apply_stored(hrs_engine *e, const char *plan_id, int force, json_t **plan, json_t **result, hrs_err *err)

@@ -39,6 +39,7 @@ struct hrs_engine {
     hrs_engine_policy_state pol;   /* the policy file in use (engine_policy.c) */
     json_t *last_people;           /* the person records of the last read (owned; NULL before one) */
     json_t *last_decisions;        /* the policy's decisions for them (owned) */
+    char source_cursor[40];        /* the cursor of the last read, kept once its cycle applied whole */
 };
 
 /* Reads the policy file named by the config and loads it (engine_policy.c). Returns 0, or -1

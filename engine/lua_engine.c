@@ -76,6 +76,23 @@ static int l_sync(lua_State *L)
     return 2;
 }
 
+/* engine:set_cycle{ full = bool, incremental = bool }: what the following cycles read (the
+ * daemon's schedule as a test sets it). */
+static int l_set_cycle(lua_State *L)
+{
+    hrs_engine *e = check_engine(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    hrs_engine_cycle c;
+    memset(&c, 0, sizeof c);
+    lua_getfield(L, 2, "full");
+    c.full = lua_toboolean(L, -1);
+    lua_getfield(L, 2, "incremental");
+    c.incremental = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    hrs_engine_set_cycle(e, &c);
+    return 0;
+}
+
 static int l_reload_policy(lua_State *L)
 {
     hrs_engine *e = check_engine(L);
@@ -118,7 +135,7 @@ static int l_close(lua_State *L)
 }
 
 static const luaL_Reg methods[] = {
-    { "plan", l_plan }, { "sync", l_sync }, { "reload_policy", l_reload_policy }, { "maybe_reload", l_maybe_reload },
+    { "plan", l_plan }, { "sync", l_sync }, { "set_cycle", l_set_cycle }, { "reload_policy", l_reload_policy }, { "maybe_reload", l_maybe_reload },
     { "policy_status", l_policy_status }, { "close", l_close }, { NULL, NULL },
 };
 

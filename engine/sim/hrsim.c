@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -400,6 +401,18 @@ int hrs_hrsim_set_person_field(hrs_hrsim *sim, const char *system, const char *i
         hrs_hrsim_person_id(p, which, pid, sizeof pid);
         if (strcmp(id, "*") != 0 && strcmp(pid, id) != 0) continue;
         set_field(p, which, key, value);
+        /* As the HR systems do, a change moves the record's modification time (what
+         * updated_since and filters[updated] select on), unless the test sets it itself. */
+        if (strcmp(key, which == 'p' ? "last_modified_at" : "updated") != 0) {
+            char now[40];
+            time_t t = time(NULL);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(now, sizeof now, which == 'p' ? "%Y-%m-%dT%H:%M:%S+00:00" : "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+            json_t *stamp = json_string(now);
+            set_field(p, which, which == 'p' ? "last_modified_at" : "updated", stamp);
+            json_decref(stamp);
+        }
         found++;
         if (strcmp(id, "*") != 0) break;
     }

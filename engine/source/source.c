@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The largest export file read into memory. */
 #define SOURCE_FILE_MAX ((size_t)1 << 30)
@@ -326,4 +327,16 @@ json_t *hrs_source_dot_get(const json_t *v, const char *path)
         p = dot + 1;
     }
     return NULL;
+}
+
+int hrs_source_cursor(const json_t *cfg, long long epoch, char *out, size_t n)
+{
+    const char *type = json_string_value(json_object_get(cfg, "type"));
+    int personio = type && strcmp(type, "personio") == 0, alexis = type && strcmp(type, "alexishr") == 0;
+    if (!personio && !alexis) return 0;
+    time_t t = (time_t)(epoch - 300);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, alexis ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%S", &tm);
+    return 1;
 }

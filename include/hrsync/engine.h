@@ -68,12 +68,15 @@ json_t *hrs_engine_stats(const hrs_engine *e);
  * optional, borrowed, and kept until the next call. */
 typedef struct hrs_engine_cycle {
     int full;                       /* 1 = a full reconcile; 0 = incremental where a source keeps a
-                                       cursor. Hook for the sources' cursors: today every read is full. */
+                                       cursor (only when incremental is set) */
     volatile sig_atomic_t *stop;    /* apply stops between $batch requests once *stop != 0 */
     void (*progress)(void *ud, size_t done, size_t total);  /* apply: after each batch */
     void *progress_ud;
     const char *lease_holder;       /* the caller holds the state file's lease under this name; NULL:
                                        hrs_engine_apply takes one for itself and releases it */
+    int incremental;                /* 1 = cycles that are not full read a source that keeps a cursor
+                                       (Personio, AlexisHR) from updated_since: only the people changed
+                                       since the last cycle that applied whole; 0 = every read is full */
 } hrs_engine_cycle;
 void hrs_engine_set_cycle(hrs_engine *e, const hrs_engine_cycle *c);
 

@@ -83,6 +83,13 @@ int hrs_source_shrink_check(size_t previous, size_t now, double max_drop_ratio, 
  * gives 1). Returns 0, or -1 with err when it is not a number from 0 to 1 or false. */
 int hrs_source_max_shrink(const json_t *cfg, double *out, hrs_err *err);
 
+/* Whether the source can read incrementally from a cursor (personio, alexishr: updated_since).
+ * When it can, writes into out (size n) the cursor value for a read that starts at epoch:
+ * five minutes earlier, in UTC, in the form the service takes ("2026-12-01T08:15:30" for
+ * Personio, which does not document a zone — UTC is at or before Europe's local times, so a
+ * read may repeat people but never miss one —, with "Z" for AlexisHR). Returns 1, or 0. */
+int hrs_source_cursor(const json_t *cfg, long long epoch, char *out, size_t n);
+
 /* Frees the arrays in a result and zeroes it. */
 void hrs_source_result_clear(hrs_source_result *r);
 

@@ -350,6 +350,39 @@ return { { id = "1", first_name = "Ada", status = "Active", hire_date = "2020-02
       assert.are.equal(0, #assert(hrsync.plan(config)).changes)
     end)
 
+    it("reads only the people changed since the last cycle between full reconciles", function()
+      local src = personio()
+      src.client_secret_file = "pio-secret"
+      local config = h.config(dir, graph, { secret = secret, policy = dir .. "/policy.lua",
+                                            source = source_text(src) })
+      local engine = assert(hrsync.open(config))
+      -- A full reconcile reads everyone and leaves a cursor behind.
+      engine:set_cycle{ full = true, incremental = true }
+      local plan, result = engine:sync()
+      assert.is_table(plan, result)
+      assert.are.equal(7, plan.summary.people)
+      assert.are.equal(5, result.created)
+      -- An HR change; the next cycle is incremental: only that person is read, nobody else is
+      -- taken for a leaver, and the change reaches the directory.
+      hr:set("personio", "1002", "position", "Staff Engineer")
+      engine:set_cycle{ full = false, incremental = true }
+      plan, result = engine:sync()
+      assert.is_table(plan, result)
+      assert.are.equal(1, plan.summary.people)
+      assert.are.equal(0, plan.summary.disable or 0)
+      assert.are.equal(1, result.updated)
+      assert.are.equal("Staff Engineer", user_by_employee_id(graph:snapshot(), "1002").jobTitle)
+      -- The next incremental cycle finds nothing new to do; a full one reads all seven again.
+      plan = engine:sync()
+      assert.are.equal(0, #plan.changes)
+      assert.is_true(plan.summary.people <= 1)
+      engine:set_cycle{ full = true, incremental = true }
+      plan = engine:sync()
+      assert.are.equal(7, plan.summary.people)
+      assert.are.equal(0, #plan.changes)
+      engine:close()
+    end)
+
     it("syncs AlexisHR into Graph", function()
       local src = alexishr()
       src.token_file = "alexis-token"
