@@ -5,48 +5,16 @@
 #include "hrsim_internal.h"
 #include "hrsync/buildinfo.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <microhttpd.h>
 
-/* One request being received. */
-typedef struct conn_req {
-    char *uri;
-    char *body;
-    size_t len, cap;
-    int started, too_large;
-} conn_req;
-
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
-{
-    (void)cls;
-    (void)c;
-    conn_req *cr = calloc(1, sizeof *cr);
-    if (cr) cr->uri = strdup(uri ? uri : "/");
-    return cr;
-}
-
-static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
-                    enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)c;
-    (void)toe;
-    conn_req *cr = *con_cls;
-    if (!cr) return;
-    free(cr->uri);
-    free(cr->body);
-    free(cr);
-    *con_cls = NULL;
-}
+#include "sim_http.h"
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
@@ -96,34 +64,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)url;
     (void)version;
     hrs_hrsim *s = cls;
-    conn_req *cr = *con_cls;
-    if (!cr || !cr->uri) return MHD_NO;
-    if (!cr->started) {
-        cr->started = 1;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        if (cr->len + *upload_size > HRSIM_BODY_MAX) {
-            cr->too_large = 1;
-        } else if (!cr->too_large) {
-            if (cr->len + *upload_size + 1 > cr->cap) {
-                size_t cap = (cr->len + *upload_size + 1) * 2;
-                char *nb = realloc(cr->body, cap);
-                if (!nb) return MHD_NO;
-                cr->body = nb;
-                cr->cap = cap;
-            }
-            memcpy(cr->body + cr->len, upload, *upload_size);
-            cr->len += *upload_size;
-            cr->body[cr->len] = '\0';
-        }
-        *upload_size = 0;
-        return MHD_YES;
-    }
+    int collected = hrs_simhttp_collect(con_cls, upload, upload_size, HRSIM_BODY_MAX);
+    if (collected < 0) return MHD_NO;
+    if (collected == 0) return MHD_YES;
+    hrs_simhttp_conn *cr = *con_cls;
 
     const char *qm = strchr(cr->uri, '?');
     size_t plen = qm ? (size_t)(qm - cr->uri) : strlen(cr->uri);
-    char *path = hrs_hrsim_url_decode(cr->uri, plen, 0);
+    char *path = hrs_simhttp_url_decode(cr->uri, plen, 0);
     hrsim_req q;
     hrsim_resp r;
     memset(&q, 0, sizeof q);
@@ -263,38 +211,8 @@ static void sim_free(hrs_hrsim *s)
 
 static int listen_on(hrs_hrsim *s, unsigned short port, hrs_err *err)
 {
-    struct sockaddr_in a4;
-    struct sockaddr_in6 a6;
-    struct sockaddr *sa;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                         MHD_USE_POLL;
-    memset(&a4, 0, sizeof a4);
-    memset(&a6, 0, sizeof a6);
-    if (inet_pton(AF_INET, s->bind, &a4.sin_addr) == 1) {
-        a4.sin_family = AF_INET;
-        a4.sin_port = htons(port);
-        sa = (struct sockaddr *)&a4;
-    } else if (inet_pton(AF_INET6, s->bind, &a6.sin6_addr) == 1) {
-        a6.sin6_family = AF_INET6;
-        a6.sin6_port = htons(port);
-        sa = (struct sockaddr *)&a6;
-        flags |= MHD_USE_IPv6;
-    } else {
-        return hrs_err_set(err, "HR simulator: bind address '%s' is not an IP address", s->bind);
-    }
-    errno = 0;
-    s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s,
-                                 MHD_OPTION_SOCK_ADDR, sa,
-                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-                                 MHD_OPTION_END);
-    if (!s->daemon)
-        return hrs_err_set(err, "HR simulator: cannot listen on %s port %u: %s", s->bind,
-                           (unsigned)port, errno ? strerror(errno) : "libmicrohttpd failed");
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : port;
-    return 0;
+    s->daemon = hrs_simhttp_listen("HR simulator", s->bind, port, on_request, s, &s->port, err);
+    return s->daemon ? 0 : -1;
 }
 
 static char *dup_or(const char *v, const char *def, int *oom)

@@ -57,8 +57,6 @@ typedef struct hrsim_resp {
     json_t *headers;                 /* name -> value, or NULL */
 } hrsim_resp;
 
-/* ---- hrsim_util.c ---- */
-char *hrs_hrsim_url_decode(const char *s, size_t n, int plus);
 json_t *hrs_hrsim_query_parse(const char *qs);
 const char *hrs_hrsim_query(const hrsim_req *q, const char *name);   /* the first value, or NULL */
 const char *hrs_hrsim_header(const hrsim_req *q, const char *lname);

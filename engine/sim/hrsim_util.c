@@ -1,6 +1,7 @@
 /* hrsim_util.c: small helpers of the HR simulator: query strings, answers, rate windows, dates,
  * Basic auth, Personio attribute envelopes (see hrsim_internal.h). */
 #include "hrsim_internal.h"
+#include "sim_http.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -8,27 +9,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-char *hrs_hrsim_url_decode(const char *s, size_t n, int plus)
-{
-    char *o = malloc(n + 1);
-    if (!o) return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-            isxdigit((unsigned char)s[i + 2])) {
-            char hex[3] = { s[i + 1], s[i + 2], '\0' };
-            o[j++] = (char)strtol(hex, NULL, 16);
-            i += 2;
-        } else if (plus && s[i] == '+') {
-            o[j++] = ' ';
-        } else {
-            o[j++] = s[i];
-        }
-    }
-    o[j] = '\0';
-    return o;
-}
 
 json_t *hrs_hrsim_query_parse(const char *qs)
 {
@@ -39,8 +19,8 @@ json_t *hrs_hrsim_query_parse(const char *qs)
         size_t len = strcspn(p, "&");
         const char *eq = memchr(p, '=', len);
         size_t kl = eq ? (size_t)(eq - p) : len;
-        char *k = hrs_hrsim_url_decode(p, kl, 1);
-        char *v = eq ? hrs_hrsim_url_decode(eq + 1, len - kl - 1, 1) : strdup("");
+        char *k = hrs_simhttp_url_decode(p, kl, 1);
+        char *v = eq ? hrs_simhttp_url_decode(eq + 1, len - kl - 1, 1) : strdup("");
         if (k && v && *k) {
             json_t *list = json_object_get(q, k);
             if (!list) {

@@ -4,6 +4,7 @@
  * failed request answers 424; one with a body but no Content-Type answers 400. The answer is 200
  * with {"responses": [...]}, in shuffled order when the shuffle_batch fault is on. */
 #include "sim_internal.h"
+#include "sim_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +115,7 @@ static json_t *run_one(hrs_sim *s, const sim_req *q, json_t *e, json_t *status)
             p++;
             plen--;
         }
-        char *dec = hrs_sim_url_decode(p, plen, 0);
+        char *dec = hrs_simhttp_url_decode(p, plen, 0);
         size_t dl = dec ? strlen(dec) : 0;
         char *path = malloc(dl + 2);
         if (path) snprintf(path, dl + 2, "/%s", dec ? dec : "");

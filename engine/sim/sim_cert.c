@@ -38,7 +38,7 @@ sim_cert *hrs_sim_cert_load(const char *path, hrs_err *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        hrs_sim_errf(err, "simulator: client certificate %s: cannot read it", path);
+        hrs_err_set(err, "simulator: client certificate %s: cannot read it", path);
         return NULL;
     }
     X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
@@ -49,7 +49,7 @@ sim_cert *hrs_sim_cert_load(const char *path, hrs_err *err)
     unsigned char h[EVP_MAX_MD_SIZE];
     unsigned int hl = 0;
     if (!c || len <= 0 || !(c->pub = X509_get_pubkey(x))) {
-        hrs_sim_errf(err, "simulator: client certificate %s: no PEM certificate in it", path);
+        hrs_err_set(err, "simulator: client certificate %s: no PEM certificate in it", path);
         goto fail;
     }
     if (EVP_Digest(der, (size_t)len, h, &hl, EVP_sha1(), NULL) != 1) goto fail;
@@ -60,7 +60,7 @@ sim_cert *hrs_sim_cert_load(const char *path, hrs_err *err)
     X509_free(x);
     return c;
 fail:
-    if (!err || !err->set) hrs_sim_errf(err, "simulator: client certificate %s: cannot hash it", path);
+    if (!err || !err->set) hrs_err_set(err, "simulator: client certificate %s: cannot hash it", path);
     OPENSSL_free(der);
     X509_free(x);
     hrs_sim_cert_free(c);

@@ -41,11 +41,11 @@ sim_group *hrs_sim_group_add(hrs_sim *s, json_t *props, hrs_err *err)
     char k[128];
     if (!id || strlen(id) >= sizeof k || !json_is_string(json_object_get(props, "displayName"))) {
         json_decref(props);
-        hrs_sim_errf(err, "a group needs an id and a displayName");
+        hrs_err_set(err, "a group needs an id and a displayName");
         return NULL;
     }
     if (hrs_sim_group_find(s, id) || hrs_sim_user_find(s, id, 0)) {
-        hrs_sim_errf(err, "object %s is there twice", id);
+        hrs_err_set(err, "object %s is there twice", id);
         json_decref(props);
         return NULL;
     }
@@ -53,7 +53,7 @@ sim_group *hrs_sim_group_add(hrs_sim *s, json_t *props, hrs_err *err)
     if (!g || hrs_sim_grow(&s->groups, s->ngroups, &s->capgroups, sizeof *s->groups) != 0) {
         free(g);
         json_decref(props);
-        hrs_sim_errf(err, "out of memory");
+        hrs_err_set(err, "out of memory");
         return NULL;
     }
     g->props = props;

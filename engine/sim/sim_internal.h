@@ -128,8 +128,6 @@ void hrs_sim_guid(char out[37]);
  * innerError.date), SIM_TIME_AAD "2026-12-01 09:30:00Z" (Entra's timestamps). */
 enum { SIM_TIME_ISO, SIM_TIME_INNER, SIM_TIME_AAD };
 void hrs_sim_time(char *buf, size_t n, int kind);
-/* Percent-decodes s[0..n) ('+' → ' ' when plus). Returns a malloc'ed string or NULL. */
-char *hrs_sim_url_decode(const char *s, size_t n, int plus);
 /* Percent-encodes everything but unreserved characters. Returns a malloc'ed string or NULL. */
 char *hrs_sim_url_encode(const char *s);
 /* Parses "a=1&b=2" into a new object of decoded strings (later names win). */
@@ -141,8 +139,6 @@ char *hrs_sim_b64_decode(const char *s, size_t n, size_t *outlen);
 int hrs_sim_grow(void *arrp, size_t n, size_t *cap, size_t elem);
 /* Number of UTF-8 characters in s. */
 size_t hrs_sim_utf8_len(const char *s);
-/* Writes a message into e like hrs_err_set (which lives in the core, not linked here); -1. */
-int hrs_sim_errf(hrs_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Header value (lower-case name) of a request, or NULL. */
 const char *hrs_sim_header(const sim_req *q, const char *lname);
 /* Fills r with a Graph error envelope (graph.md §7). */

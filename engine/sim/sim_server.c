@@ -4,51 +4,19 @@
  * /_sim/ (GET state, GET stats, POST fault), which needs no token. */
 #include "sim_internal.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "sim_http.h"
+
 #define GRAPH_JSON "application/json;odata.metadata=minimal;odata.streaming=true;" \
                    "IEEE754Compatible=false;charset=utf-8"
-
-/* One HTTP request being received. Created by the URI callback, freed when MHD is done. */
-typedef struct conn_req {
-    char *uri;           /* the request target as sent, with its query string */
-    char *body;
-    size_t len, cap;
-    int started, too_large;
-} conn_req;
-
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
-{
-    (void)cls;
-    (void)c;
-    conn_req *cr = calloc(1, sizeof *cr);
-    if (cr) cr->uri = strdup(uri ? uri : "/");
-    return cr;
-}
-
-static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
-                    enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)c;
-    (void)toe;
-    conn_req *cr = *con_cls;
-    if (!cr) return;
-    free(cr->uri);
-    free(cr->body);
-    free(cr);
-    *con_cls = NULL;
-}
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
@@ -80,7 +48,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, sim_resp *r, const ch
 }
 
 static enum MHD_Result admin(hrs_sim *s, struct MHD_Connection *c, const char *method,
-                             const char *path, conn_req *cr)
+                             const char *path, hrs_simhttp_conn *cr)
 {
     sim_resp r = { 0 };
     if (strcmp(method, "GET") == 0 && strcmp(path, "/_sim/state") == 0) {
@@ -127,7 +95,7 @@ static enum MHD_Result admin(hrs_sim *s, struct MHD_Connection *c, const char *m
 }
 
 static enum MHD_Result graph(hrs_sim *s, struct MHD_Connection *c, const char *method,
-                             const char *path, const char *qs, json_t *headers, conn_req *cr)
+                             const char *path, const char *qs, json_t *headers, hrs_simhttp_conn *cr)
 {
     sim_req q = { 0 };
     sim_resp r = { 0 };
@@ -214,34 +182,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)url;
     (void)version;
     hrs_sim *s = cls;
-    conn_req *cr = *con_cls;
-    if (!cr || !cr->uri) return MHD_NO;
-    if (!cr->started) {
-        cr->started = 1;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        if (cr->len + *upload_size > SIM_BODY_MAX) {
-            cr->too_large = 1;
-        } else if (!cr->too_large) {
-            if (cr->len + *upload_size + 1 > cr->cap) {
-                size_t cap = (cr->len + *upload_size + 1) * 2;
-                char *nb = realloc(cr->body, cap);
-                if (!nb) return MHD_NO;
-                cr->body = nb;
-                cr->cap = cap;
-            }
-            memcpy(cr->body + cr->len, upload, *upload_size);
-            cr->len += *upload_size;
-            cr->body[cr->len] = '\0';
-        }
-        *upload_size = 0;
-        return MHD_YES;
-    }
+    int collected = hrs_simhttp_collect(con_cls, upload, upload_size, SIM_BODY_MAX);
+    if (collected < 0) return MHD_NO;
+    if (collected == 0) return MHD_YES;
+    hrs_simhttp_conn *cr = *con_cls;
 
     const char *qm = strchr(cr->uri, '?');
     size_t plen = qm ? (size_t)(qm - cr->uri) : strlen(cr->uri);
-    char *path = hrs_sim_url_decode(cr->uri, plen, 0);
+    char *path = hrs_simhttp_url_decode(cr->uri, plen, 0);
     json_t *headers = json_object();
     if (!path || !headers) {
         free(path);
@@ -312,38 +260,8 @@ static char *dup_opt(const char *v, int *oom)
 
 static int listen_on(hrs_sim *s, unsigned short port, hrs_err *err)
 {
-    struct sockaddr_in6 a6;
-    struct sockaddr_in a4;
-    struct sockaddr *sa;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                         MHD_USE_POLL;
-    memset(&a4, 0, sizeof a4);
-    memset(&a6, 0, sizeof a6);
-    if (inet_pton(AF_INET, s->bind, &a4.sin_addr) == 1) {
-        a4.sin_family = AF_INET;
-        a4.sin_port = htons(port);
-        sa = (struct sockaddr *)&a4;
-    } else if (inet_pton(AF_INET6, s->bind, &a6.sin6_addr) == 1) {
-        a6.sin6_family = AF_INET6;
-        a6.sin6_port = htons(port);
-        sa = (struct sockaddr *)&a6;
-        flags |= MHD_USE_IPv6;
-    } else {
-        return hrs_sim_errf(err, "simulator: bind address '%s' is not an IP address", s->bind);
-    }
-    errno = 0;
-    s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s,
-                                 MHD_OPTION_SOCK_ADDR, sa,
-                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-                                 MHD_OPTION_END);
-    if (!s->daemon)
-        return hrs_sim_errf(err, "simulator: cannot listen on %s port %u: %s", s->bind,
-                            (unsigned)port, errno ? strerror(errno) : "libmicrohttpd failed");
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : port;
-    return 0;
+    s->daemon = hrs_simhttp_listen("simulator", s->bind, port, on_request, s, &s->port, err);
+    return s->daemon ? 0 : -1;
 }
 
 hrs_sim *hrs_sim_start(const hrs_sim_opts *opts, hrs_err *err)
@@ -352,12 +270,12 @@ hrs_sim *hrs_sim_start(const hrs_sim_opts *opts, hrs_err *err)
     if (!opts) opts = &none;
     hrs_sim *s = calloc(1, sizeof *s);
     if (!s) {
-        hrs_sim_errf(err, "simulator: out of memory");
+        hrs_err_set(err, "simulator: out of memory");
         return NULL;
     }
     if (pthread_mutex_init(&s->lock, NULL) != 0) {
         free(s);
-        hrs_sim_errf(err, "simulator: cannot create a mutex");
+        hrs_err_set(err, "simulator: cannot create a mutex");
         return NULL;
     }
     int oom = 0;
@@ -387,7 +305,7 @@ hrs_sim *hrs_sim_start(const hrs_sim_opts *opts, hrs_err *err)
     }
     if (oom || !s->user_by_id || !s->user_by_upn || !s->group_by_id || !s->domains ||
         !s->tokens || !s->tombstones) {
-        hrs_sim_errf(err, "simulator: out of memory");
+        hrs_err_set(err, "simulator: out of memory");
         sim_free(s);
         return NULL;
     }

@@ -29,7 +29,7 @@ static int prefix(hrs_err *err, const char *path, const char *what, size_t i)
     char old[HRS_ERR_MAX];
     memcpy(old, err->msg, sizeof old);
     old[sizeof old - 1] = '\0';
-    return hrs_sim_errf(err, "%s: %s[%zu]: %.1900s", path, what, i, old);
+    return hrs_err_set(err, "%s: %s[%zu]: %.1900s", path, what, i, old);
 }
 
 static int load_users(hrs_sim *s, const char *path, json_t *users, hrs_err *err)
@@ -38,7 +38,7 @@ static int load_users(hrs_sim *s, const char *path, json_t *users, hrs_err *err)
     json_t *u;
     json_array_foreach(users, i, u) {
         if (!json_is_object(u))
-            return hrs_sim_errf(err, "%s: users[%zu] is not an object", path, i);
+            return hrs_err_set(err, "%s: users[%zu] is not an object", path, i);
         json_t *props = json_deep_copy(u);
         char *manager = json_is_string(json_object_get(props, "manager"))
                             ? strdup(json_string_value(json_object_get(props, "manager"))) : NULL;
@@ -58,7 +58,7 @@ static int load_users(hrs_sim *s, const char *path, json_t *users, hrs_err *err)
         if (!upn || !strchr(upn, '@')) {
             free(manager);
             json_decref(props);
-            return hrs_sim_errf(err, "%s: users[%zu] has no userPrincipalName", path, i);
+            return hrs_err_set(err, "%s: users[%zu] has no userPrincipalName", path, i);
         }
         add_domain(s, strchr(upn, '@') + 1);
         sim_user *su = hrs_sim_user_add(s, props, 0, err);
@@ -74,7 +74,7 @@ static int load_users(hrs_sim *s, const char *path, json_t *users, hrs_err *err)
         if (!su || !su->manager) continue;
         sim_user *m = hrs_sim_user_find(s, su->manager, 0);
         if (!m)
-            return hrs_sim_errf(err, "%s: the manager '%s' of %s is not a user", path, su->manager,
+            return hrs_err_set(err, "%s: the manager '%s' of %s is not a user", path, su->manager,
                                 json_string_value(json_object_get(su->props, "userPrincipalName")));
         char *id = strdup(json_string_value(json_object_get(m->props, "id")));
         free(su->manager);
@@ -89,7 +89,7 @@ static int load_groups(hrs_sim *s, const char *path, json_t *groups, hrs_err *er
     json_t *g;
     json_array_foreach(groups, i, g) {
         if (!json_is_object(g))
-            return hrs_sim_errf(err, "%s: groups[%zu] is not an object", path, i);
+            return hrs_err_set(err, "%s: groups[%zu] is not an object", path, i);
         json_t *props = json_deep_copy(g);
         json_t *members = json_incref(json_object_get(props, "members"));
         json_object_del(props, "members");
@@ -115,7 +115,7 @@ static int load_groups(hrs_sim *s, const char *path, json_t *groups, hrs_err *er
                              : mg ? json_string_value(json_object_get(mg->props, "id")) : NULL;
             if (!id) {
                 json_decref(members);
-                return hrs_sim_errf(err, "%s: member '%s' of group %s is not a user or group",
+                return hrs_err_set(err, "%s: member '%s' of group %s is not a user or group",
                                     path, key ? key : "?",
                                     json_string_value(json_object_get(sg->props, "id")));
             }
@@ -130,13 +130,13 @@ int hrs_sim_state_load(hrs_sim *s, const char *path, hrs_err *err)
 {
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
-    if (!root) return hrs_sim_errf(err, "%s:%d: %s", path, je.line, je.text);
+    if (!root) return hrs_err_set(err, "%s:%d: %s", path, je.line, je.text);
     int rc = -1;
     json_t *users = json_object_get(root, "users"), *groups = json_object_get(root, "groups");
     json_t *domains = json_object_get(root, "domains");
     if (!json_is_object(root) || (users && !json_is_array(users)) ||
         (groups && !json_is_array(groups)) || (domains && !json_is_array(domains))) {
-        hrs_sim_errf(err, "%s: expected {\"users\": [...], \"groups\": [...], \"domains\": [...]}",
+        hrs_err_set(err, "%s: expected {\"users\": [...], \"groups\": [...], \"domains\": [...]}",
                      path);
         goto out;
     }
@@ -200,34 +200,34 @@ int hrs_sim_state_save(hrs_sim *s, hrs_err *err)
     if (!s->state_file) return 0;
     size_t n = strlen(s->state_file) + 8;
     char *tmp = malloc(n);
-    if (!tmp) return hrs_sim_errf(err, "%s: out of memory", s->state_file);
+    if (!tmp) return hrs_err_set(err, "%s: out of memory", s->state_file);
     snprintf(tmp, n, "%s.tmp", s->state_file);
     json_t *root = hrs_sim_state_dump(s);
     int rc = -1;
     FILE *f = fopen(tmp, "w");
     if (!f) {
-        hrs_sim_errf(err, "%s: cannot create: %s", tmp, strerror(errno));
+        hrs_err_set(err, "%s: cannot create: %s", tmp, strerror(errno));
         goto out;
     }
     if (json_dumpf(root, f, JSON_INDENT(1)) != 0 || fputc('\n', f) == EOF || fflush(f) != 0 ||
         fsync(fileno(f)) != 0) {
-        hrs_sim_errf(err, "%s: cannot write: %s", tmp, strerror(errno));
+        hrs_err_set(err, "%s: cannot write: %s", tmp, strerror(errno));
         fclose(f);
         unlink(tmp);
         goto out;
     }
     if (fclose(f) != 0) {
-        hrs_sim_errf(err, "%s: cannot close: %s", tmp, strerror(errno));
+        hrs_err_set(err, "%s: cannot close: %s", tmp, strerror(errno));
         unlink(tmp);
         goto out;
     }
     if (rename(tmp, s->state_file) != 0) {
-        hrs_sim_errf(err, "%s: cannot replace: %s", s->state_file, strerror(errno));
+        hrs_err_set(err, "%s: cannot replace: %s", s->state_file, strerror(errno));
         unlink(tmp);
         goto out;
     }
     if (fsync_dir(s->state_file) != 0) {
-        hrs_sim_errf(err, "%s: cannot sync its directory: %s", s->state_file, strerror(errno));
+        hrs_err_set(err, "%s: cannot sync its directory: %s", s->state_file, strerror(errno));
         goto out;
     }
     rc = 0;

@@ -5,6 +5,7 @@
  * ID: … Timestamp: …", "error_codes", "timestamp", "trace_id", "correlation_id", "error_uri"}.
  * Tokens are random strings, valid for token_ttl seconds; they live in memory only. */
 #include "sim_internal.h"
+#include "sim_http.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,8 +54,8 @@ static void basic_auth(json_t *form, const char *authorization)
     char *dec = hrs_sim_b64_decode(b64, strlen(b64), NULL);
     char *colon = dec ? strchr(dec, ':') : NULL;
     if (colon) {
-        char *id = hrs_sim_url_decode(dec, (size_t)(colon - dec), 1);
-        char *secret = hrs_sim_url_decode(colon + 1, strlen(colon + 1), 1);
+        char *id = hrs_simhttp_url_decode(dec, (size_t)(colon - dec), 1);
+        char *secret = hrs_simhttp_url_decode(colon + 1, strlen(colon + 1), 1);
         if (id && !field(form, "client_id"))
             json_object_set_new(form, "client_id", json_string(id));
         if (secret && !field(form, "client_secret"))

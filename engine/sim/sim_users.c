@@ -78,11 +78,11 @@ sim_user *hrs_sim_user_add(hrs_sim *s, json_t *props, double created_at, hrs_err
     const char *upn = json_string_value(json_object_get(props, "userPrincipalName"));
     if (!id || !upn) {
         json_decref(props);
-        hrs_sim_errf(err, "a user needs an id and a userPrincipalName");
+        hrs_err_set(err, "a user needs an id and a userPrincipalName");
         return NULL;
     }
     if (hrs_sim_user_find(s, id, 0) || hrs_sim_user_find(s, upn, 0)) {
-        hrs_sim_errf(err, "user %s (%s) is there twice", id, upn);
+        hrs_err_set(err, "user %s (%s) is there twice", id, upn);
         json_decref(props);
         return NULL;
     }
@@ -90,7 +90,7 @@ sim_user *hrs_sim_user_add(hrs_sim *s, json_t *props, double created_at, hrs_err
     if (!u || hrs_sim_grow(&s->users, s->nusers, &s->capusers, sizeof *s->users) != 0) {
         free(u);
         json_decref(props);
-        hrs_sim_errf(err, "out of memory");
+        hrs_err_set(err, "out of memory");
         return NULL;
     }
     u->props = props;

@@ -1,6 +1,7 @@
 /* sim_util.c: small helpers the simulator's files share: clocks, random ids, URL coding, base64,
  * the Graph error envelope and response building. */
 #include "sim_internal.h"
+#include "sim_http.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -66,33 +67,6 @@ void hrs_sim_time(char *buf, size_t n, int kind)
     if (w == 0 && n) buf[0] = '\0';
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-char *hrs_sim_url_decode(const char *s, size_t n, int plus)
-{
-    char *out = malloc(n + 1);
-    if (!out) return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            out[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else if (plus && s[i] == '+') {
-            out[j++] = ' ';
-        } else {
-            out[j++] = s[i];
-        }
-    }
-    out[j] = '\0';
-    return out;
-}
-
 char *hrs_sim_url_encode(const char *s)
 {
     size_t n = strlen(s);
@@ -123,8 +97,8 @@ json_t *hrs_sim_query_parse(const char *qs, size_t n)
         size_t eq = i;
         while (eq < end && qs[eq] != '=') eq++;
         if (end > i) {
-            char *k = hrs_sim_url_decode(qs + i, eq - i, 1);
-            char *v = eq < end ? hrs_sim_url_decode(qs + eq + 1, end - eq - 1, 1) : strdup("");
+            char *k = hrs_simhttp_url_decode(qs + i, eq - i, 1);
+            char *v = eq < end ? hrs_simhttp_url_decode(qs + eq + 1, end - eq - 1, 1) : strdup("");
             if (k && v && *k) json_object_set_new(o, k, json_string(v));
             free(k);
             free(v);
@@ -193,19 +167,6 @@ size_t hrs_sim_utf8_len(const char *s)
     for (; *s; s++)
         if (((unsigned char)*s & 0xc0) != 0x80) n++;
     return n;
-}
-
-int hrs_sim_errf(hrs_err *e, const char *fmt, ...)
-{
-    /* The simulator library does not link engine/err.c (hrsync-sim uses it alone), so it fills the
-     * hrs_err itself, the same way hrs_err_set does. */
-    if (!e) return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
-    e->set = 1;
-    return -1;
 }
 
 const char *hrs_sim_header(const sim_req *q, const char *lname)
