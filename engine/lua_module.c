@@ -120,7 +120,7 @@ static int l_sim_stats(lua_State *L)
 {
     hrs_sim_stats s;
     hrs_sim_get_stats(check_sim(L)->sim, &s);
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 7);
     lua_pushinteger(L, s.requests); lua_setfield(L, -2, "requests");
     lua_pushinteger(L, s.writes); lua_setfield(L, -2, "writes");
     lua_pushinteger(L, s.throttled); lua_setfield(L, -2, "throttled");
