@@ -143,7 +143,7 @@ static int read_people(check_ctx *c, hrs_err *err)
 
 static json_t *decide(check_ctx *c, hrs_policy *p)
 {
-    hrs_decide_ctx dc = { p, c->tz, &c->clock, c->cfg->today };
+    hrs_decide_ctx dc = { p, c->tz, &c->clock, c->cfg->today, NULL };
     return hrs_decide_people(&dc, c->people, NULL, NULL, NULL);
 }
 

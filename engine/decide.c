@@ -1,5 +1,6 @@
 /* decide.c: the policy over person records, each on their own date (see include/hrsync/decide.h). */
 #include "hrsync/decide.h"
+#include "hrsync/decide_cache.h"
 #include "hrsync/log.h"
 
 #include <stdio.h>
@@ -38,8 +39,7 @@ hrs_tz *hrs_decide_clock_open(hrs_config *cfg, hrs_tz_clock *clock, hrs_err *err
  * with a termination date, the instant their last day ends in that zone (the leave date hrsync
  * writes). current is the date the sandbox holds now. Returns 0, or -1 with err (an unknown
  * zone, an unreadable termination date). */
-static int person_clock(const hrs_decide_ctx *c, const json_t *p, char today[11], char current[11], char leave[21],
-                        hrs_err *err)
+static int person_dates(const hrs_decide_ctx *c, const json_t *p, char today[11], char leave[21], hrs_err *err)
 {
     const char *field = json_string_value(json_object_get(hrs_policy_lifecycle(c->policy), "timezone_field"));
     const char *zone = field ? json_string_value(json_object_get(p, field)) : NULL;
@@ -49,6 +49,12 @@ static int person_clock(const hrs_decide_ctx *c, const json_t *p, char today[11]
     const char *term = json_string_value(json_object_get(p, "termination_date"));
     if (term && hrs_tz_end_of_day(c->tz, term, zone && *zone ? zone : c->clock->zone, leave, err) != 0)
         return hrs_err_prefix(err, "termination_date");
+    return 0;
+}
+
+/* The sandbox's date moved to today (current: the date it holds). */
+static int person_clock(const hrs_decide_ctx *c, const char today[11], char current[11], hrs_err *err)
+{
     if (strcmp(today, current) != 0) {
         if (hrs_policy_set_today(c->policy, today, err) != 0) return -1;
         snprintf(current, 11, "%s", today);
@@ -61,16 +67,48 @@ static json_t *failed(const char *msg, const char *kind)
     return json_pack("{s:s, s:s}", "error", msg, "failure", kind);
 }
 
-/* One person (id pid) on the sandbox date *current. */
-static json_t *decide_one(const hrs_decide_ctx *c, const json_t *p, char current[11], json_t *attr_names,
-                          json_t *group_names, hrs_decide_counts *n)
+/* Adds the attribute and group names decision o uses to attr_names and group_names. */
+static void collect_names(const json_t *o, json_t *attr_names, json_t *group_names)
+{
+    const char *k;
+    json_t *v;
+    size_t j;
+    if (attr_names) json_object_foreach((json_t *)json_object_get(o, "attributes"), k, v) json_object_set(attr_names, k, json_true());
+    if (group_names)
+        json_array_foreach(json_object_get(o, "groups"), j, v) {
+            const char *g = json_string_value(v);
+            if (g) json_object_set(group_names, g, json_true());
+        }
+}
+
+/* One person (id pid) on the sandbox date *current, or from the cache when it holds their
+ * decision under the same key. */
+static json_t *decide_one(const hrs_decide_ctx *c, const char *pid, const json_t *p, char current[11],
+                          json_t *attr_names, json_t *group_names, hrs_decide_counts *n)
 {
     hrs_decision d;
     hrs_err err;
-    char today[11], leave[21];
+    char today[11], leave[21], key[65];
     hrs_err_clear(&err);
     memset(&d, 0, sizeof d);
-    if (person_clock(c, p, today, current, leave, &err) != 0) {
+    if (person_dates(c, p, today, leave, &err) != 0) {
+        n->failed++;
+        n->dates++;
+        return failed(err.msg, "date");
+    }
+    key[0] = '\0';
+    if (c->cache && hrs_decide_cache_key(c->cache, p, today, leave, key, &err) == 0) {
+        json_t *o = hrs_decide_cache_get(c->cache, pid, key);
+        if (o) {
+            collect_names(o, attr_names, group_names);
+            n->decided++;
+            return o;
+        }
+    } else {
+        key[0] = '\0';
+        hrs_err_clear(&err);
+    }
+    if (person_clock(c, today, current, &err) != 0) {
         n->failed++;
         n->dates++;
         return failed(err.msg, "date");
@@ -95,16 +133,13 @@ static json_t *decide_one(const hrs_decide_ctx *c, const json_t *p, char current
         json_object_set(o, "upns", d.upns);
         json_object_set(o, "groups", d.groups ? d.groups : json_array());
         if (d.group_rules) json_object_set(o, "group_rules", d.group_rules);
-        const char *k;
-        json_t *v;
-        if (attr_names) json_object_foreach(d.attributes, k, v) json_object_set(attr_names, k, json_true());
-        size_t j;
-        if (group_names) json_array_foreach(d.groups, j, v) json_object_set(group_names, json_string_value(v), json_true());
+        collect_names(o, attr_names, group_names);
     }
     if (strcmp(today, c->today) != 0) json_object_set_new(o, "today", json_string(today));
     if (leave[0]) json_object_set_new(o, "leave_datetime", json_string(leave));
     hrs_decision_clear(&d);
     n->decided++;
+    if (key[0]) hrs_decide_cache_put(c->cache, pid, key, o);
     return o;
 }
 
@@ -121,7 +156,7 @@ json_t *hrs_decide_people(const hrs_decide_ctx *c, const json_t *people, json_t 
     json_array_foreach(people, i, p) {
         const char *pid = json_string_value(json_object_get(p, "id"));
         if (!pid) continue;
-        json_object_set_new(out, pid, decide_one(c, p, current, attr_names, group_names, &n));
+        json_object_set_new(out, pid, decide_one(c, pid, p, current, attr_names, group_names, &n));
     }
     hrs_err err;
     hrs_err_clear(&err);

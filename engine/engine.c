@@ -129,11 +129,13 @@ json_t *hrs_engine_stats(const hrs_engine *e)
 
 /* Runs the policy for every person (decide.h): object person id -> decision (or {error}). Also
  * collects the attribute names and group names in use, and logs how many people it failed for. */
-static json_t *decide_all(hrs_engine *e, const json_t *people, json_t *attr_names, json_t *group_names)
+static json_t *decide_all(hrs_engine *e, const json_t *people, int full, json_t *attr_names, json_t *group_names)
 {
-    hrs_decide_ctx dc = { e->policy, e->tz, &e->clock, e->cfg->today };
+    hrs_decide_ctx dc = { e->policy, e->tz, &e->clock, e->cfg->today, NULL };
     hrs_decide_counts n;
+    dc.cache = hrs_engine_decide_cache_open(e);
     json_t *out = hrs_decide_people(&dc, people, attr_names, group_names, &n);
+    hrs_engine_decide_cache_close(e, dc.cache, out, full);
     char text[300];
     hrs_decide_counts_text(&n, text, sizeof text);
     if (text[0]) hrs_warn("%s; they are quarantined, the others go on", text);
@@ -296,7 +298,7 @@ static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs
     e->timings.people = json_array_size(src.people);
     hrs_info("read %zu people from the source (%zu quarantined)", json_array_size(src.people), json_array_size(src.quarantine));
     m = phase_start();
-    decisions = decide_all(e, src.people, attr_names, group_names);
+    decisions = decide_all(e, src.people, !src.partial, attr_names, group_names);
     phase_end(&e->timings.policy, m);
     hrs_engine_policy_record(e, src.people, decisions, !src.partial);   /* for reloads, check and explain */
     m = phase_start();

@@ -18,6 +18,7 @@ typedef struct hrs_engine_policy_state {
     size_t len;
     char loaded_at[32];            /* UTC */
     char failed_version[80];       /* the version a reload refused: not tried again until it changes */
+    char cache_digest[65];         /* the modules' digest when this cycle's decision cache opened */
     char *last_error;              /* the last reload's error (owned); NULL after a success */
     char last_reload_at[32];       /* "" before the first reload */
     json_t *reload_problems;       /* [{person, reason}]: persons the policy in use fails for, as the
@@ -53,5 +54,10 @@ void hrs_engine_policy_close(hrs_engine *e);
  * people and decisions (taking a reference) for explain. A failure to record is logged: the
  * cycle goes on. */
 void hrs_engine_policy_record(hrs_engine *e, json_t *people, json_t *decisions, int full);
+/* The decision cache of a cycle (decide_cache.h) keyed on the policy in use, or NULL (logged)
+ * when the state file cannot give one: the cycle then runs the policy for everyone. Closing
+ * writes what it kept (full: the people are the whole company) and logs a failure. */
+struct hrs_decide_cache *hrs_engine_decide_cache_open(hrs_engine *e);
+void hrs_engine_decide_cache_close(hrs_engine *e, struct hrs_decide_cache *c, const json_t *decisions, int full);
 
 #endif

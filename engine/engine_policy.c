@@ -9,6 +9,7 @@
  * until the file changes. */
 #include "engine_internal.h"
 #include "hrsync/decide.h"
+#include "hrsync/decide_cache.h"
 #include "hrsync/log.h"
 #include "hrsync/snapshot.h"
 
@@ -80,6 +81,36 @@ void hrs_engine_policy_record(hrs_engine *e, json_t *people, json_t *decisions, 
     hrs_err_clear(&err);
     if (hrs_snapshot_save(e->store, people, full, &sp, e->cfg->today, &err) != 0)
         hrs_warn("cannot record the persons of this cycle (hot reload and hrsync check use them): %s", err.msg);
+}
+
+hrs_decide_cache *hrs_engine_decide_cache_open(hrs_engine *e)
+{
+    char code[200];
+    hrs_policy_code_digest(e->policy, e->pol.cache_digest);
+    snprintf(code, sizeof code, "%s modules:%s", e->pol.version, e->pol.cache_digest);
+    hrs_err err;
+    hrs_err_clear(&err);
+    hrs_decide_cache *c = hrs_decide_cache_open(e->store, code, e->cfg->today, &err);
+    if (!c) hrs_warn("the policy runs for everyone this cycle: %s", err.msg);
+    return c;
+}
+
+void hrs_engine_decide_cache_close(hrs_engine *e, hrs_decide_cache *c, const json_t *decisions, int full)
+{
+    if (!c) return;
+    /* A module required inside a hook: the decisions made after it may use it, yet the key of
+     * the next cycle (taken before any hook runs) would not name it. Keep nothing. */
+    char digest[65];
+    hrs_policy_code_digest(e->policy, digest);
+    if (strcmp(digest, e->pol.cache_digest) != 0) hrs_decide_cache_forget(c);
+    hrs_err err;
+    hrs_err_clear(&err);
+    size_t hits, misses;
+    hrs_decide_cache_counts(c, &hits, &misses);
+    if (hrs_decide_cache_finish(c, decisions, full, &err) != 0)
+        hrs_warn("cannot keep this cycle's decisions (the next cycle runs the policy for everyone): %s", err.msg);
+    hrs_debug("decisions: %zu reused, %zu made by the policy", hits, misses);
+    hrs_decide_cache_free(c);
 }
 
 void hrs_engine_last_cycle(const hrs_engine *e, const json_t **people, const json_t **decisions)
@@ -181,6 +212,6 @@ int hrs_engine_maybe_reload(hrs_engine *e)
 
 json_t *hrs_engine_decide(hrs_engine *e, const json_t *people, json_t *attr_names, json_t *group_names)
 {
-    hrs_decide_ctx dc = { e->policy, e->tz, &e->clock, e->cfg->today };
+    hrs_decide_ctx dc = { e->policy, e->tz, &e->clock, e->cfg->today, NULL };
     return hrs_decide_people(&dc, people, attr_names, group_names, NULL);
 }

@@ -431,6 +431,11 @@ const json_t *hrs_policy_lifecycle(const hrs_policy *p)
     return p->lifecycle;
 }
 
+void hrs_policy_code_digest(const hrs_policy *p, char out[65])
+{
+    for (size_t i = 0; i < sizeof p->sb.modules_md; i++) snprintf(out + 2 * i, 3, "%02x", p->sb.modules_md[i]);
+}
+
 void hrs_decision_clear(hrs_decision *d)
 {
     if (!d) return;

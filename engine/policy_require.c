@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <lauxlib.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,6 +203,30 @@ static int find_module(const char *root, const char *name, char *path, size_t pn
     return 0;
 }
 
+/* modules_md = SHA-256(modules_md || name || 0 || the file's bytes): what a module loaded now
+ * adds to the code the policy runs. An unreadable file leaves a mark of its own. */
+static void note_module(hrs_sandbox *sb, const char *name, const char *path)
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) { EVP_MD_CTX_free(c); return; }
+    EVP_DigestUpdate(c, sb->modules_md, sizeof sb->modules_md);
+    EVP_DigestUpdate(c, name, strlen(name) + 1);
+    FILE *f = fopen(path, "rb");
+    char buf[8192];
+    size_t n;
+    if (f) {
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(c, buf, n);
+        if (ferror(f)) EVP_DigestUpdate(c, "\0unreadable", 11);
+        fclose(f);
+    } else {
+        EVP_DigestUpdate(c, "\0unreadable", 11);
+    }
+    if (EVP_DigestFinal_ex(c, md, &len) == 1 && len == sizeof sb->modules_md) memcpy(sb->modules_md, md, len);
+    EVP_MD_CTX_free(c);
+}
+
 /* require(name). upvalue 1: the sandbox. */
 static int l_require(lua_State *L)
 {
@@ -235,6 +260,7 @@ static int l_require(lua_State *L)
         return luaL_error(L, "module '%s' is required again while it loads (a require loop)", name);
     lua_pop(L, 1);
 
+    note_module(sb, name, path);
     if (load_text_file(L, path, display) != LUA_OK) return lua_error(L);   /* 4: chunk */
     hrs_policy_sandbox_push_env(L);                                         /* 5: env */
     lua_pushvalue(L, 5);

@@ -46,6 +46,21 @@ int hrs_snapshot_hash(const json_t *v, char out[65], hrs_err *err)
     return 0;
 }
 
+static int hash_text(const char *text, char out[65], hrs_err *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) != 1 || len != 32)
+        return hrs_err_set(err, "cannot compute a SHA-256 (libcrypto failed)");
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < len; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+    return 0;
+}
+
 static int next_generation(hrs_store *s, long long *gen, hrs_err *err)
 {
     sqlite3_stmt *st;
@@ -80,7 +95,8 @@ static int save_people(hrs_store *s, const json_t *people, long long gen, const 
         char hash[65];
         char *text = json_dumps(p, DUMP_FLAGS);
         if (!text) { rc = hrs_err_set(err, "out of memory saving person snapshots"); break; }
-        if (hrs_snapshot_hash(p, hash, err) != 0) { free(text); rc = -1; break; }
+        /* The hash of the canonical text just made (hrs_snapshot_hash would dump it again). */
+        if (hash_text(text, hash, err) != 0) { free(text); rc = -1; break; }
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);

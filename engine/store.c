@@ -111,6 +111,12 @@ static const char *const migrations[] = {
     "CREATE TABLE directory_users ("
     "  id TEXT PRIMARY KEY,"              /* the object id */
     "  data TEXT NOT NULL);",             /* the user as Graph returned it, JSON */
+    /* 7: the policy's decisions of the last cycle, reused for a person whose record, policy code
+     * and date are the same (engine/decide_cache.c) */
+    "CREATE TABLE decision_cache ("
+    "  person_id TEXT PRIMARY KEY,"
+    "  key TEXT NOT NULL,"                /* SHA-256 of record hash, policy code, dates */
+    "  decision TEXT NOT NULL);",         /* the decision, JSON (decide.h) */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -25,6 +25,8 @@ typedef struct hrs_decide_ctx {
     hrs_tz *tz;                  /* borrowed */
     const hrs_tz_clock *clock;   /* borrowed */
     const char *today;           /* the company's date, YYYY-MM-DD */
+    struct hrs_decide_cache *cache;  /* borrowed, may be NULL: decisions reused and kept
+                                        (decide_cache.h); the caller finishes it */
 } hrs_decide_ctx;
 
 /* Failures of one run over many persons, by kind (hrs_policy_failure). */

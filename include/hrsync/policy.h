@@ -107,6 +107,11 @@ hrs_policy_failure hrs_policy_last_failure(const hrs_policy *p);
 /* The lifecycle table as JSON (borrowed; may be an empty object). */
 const json_t *hrs_policy_lifecycle(const hrs_policy *p);
 
+/* 64 hex digits naming the modules the policy has required so far (names and file contents,
+ * chained in load order; all zeros when none). A module required lazily, inside a hook, changes
+ * it: the engine's decision cache keys on it, so such a policy re-decides every cycle. */
+void hrs_policy_code_digest(const hrs_policy *p, char out[65]);
+
 /* Frees the JSON inside a decision and zeroes it. */
 void hrs_decision_clear(hrs_decision *d);
 

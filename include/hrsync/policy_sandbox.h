@@ -44,6 +44,9 @@ typedef struct hrs_sandbox {
     /* Where require looks. */
     char policy_dir[PATH_MAX];    /* absolute */
     char lib_dir[PATH_MAX];       /* absolute, or "" for none */
+    /* What require loaded: a SHA-256 chained over each module's name and text, in load order
+     * (hrs_policy_code_digest; the engine's decision cache keys on it). */
+    unsigned char modules_md[32];
 } hrs_sandbox;
 
 /* Parses "YYYY-MM-DD" into the day's 00:00 UTC. Returns 0, or -1 with err. */

@@ -1,0 +1,54 @@
+/* decide_cache.h: the policy's decisions of the last cycle, kept in the state file (table
+ * decision_cache, created by a migration in store.c) so that a cycle runs the policy only for
+ * the people whose decision may differ.
+ *
+ * A decision is reused when its key is the same: the SHA-256 of the person's record (canonical
+ * JSON text), the policy's code (the version of its file and the modules it required, see
+ * hrs_policy_code_digest), the company's date, the person's own date and their leave instant
+ * (decide.h). So a changed record, an edited policy or library module, and a new day each
+ * re-decide. Failed decisions are never kept: they are tried again every cycle. Nothing here
+ * holds a secret: person records and decisions never do.
+ *
+ * Used by hrs_decide_people when its context names a cache (the engine's cycle); `hrsync check`
+ * and `explain` always run the policy. */
+#ifndef HRSYNC_DECIDE_CACHE_H
+#define HRSYNC_DECIDE_CACHE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include "hrsync/err.h"
+#include "hrsync/store.h"
+
+typedef struct hrs_decide_cache hrs_decide_cache;
+
+/* Opens the cache of store s for one run over the people of a cycle. code: the policy's code
+ * as a string (version and module digest); today: the company's date. Returns NULL with err. */
+hrs_decide_cache *hrs_decide_cache_open(hrs_store *s, const char *code, const char *today, hrs_err *err);
+
+/* The key of person p on their date today with leave instant leave ("" for none) into key.
+ * Returns 0, or -1 with err. */
+int hrs_decide_cache_key(const hrs_decide_cache *c, const json_t *p, const char *today, const char *leave, char key[65],
+                         hrs_err *err);
+
+/* The decision kept for person id under key (caller owns), or NULL when there is none or its key
+ * differs. */
+json_t *hrs_decide_cache_get(hrs_decide_cache *c, const char *id, const char *key);
+
+/* Keeps decision d (borrowed) of person id under key, written by hrs_decide_cache_finish. */
+void hrs_decide_cache_put(hrs_decide_cache *c, const char *id, const char *key, const json_t *d);
+
+/* Writes the decisions kept since open, in one transaction; when full (the people read are the
+ * whole company), also drops the rows of persons not in decided (an object keyed by person id).
+ * Returns 0, or -1 with err. */
+int hrs_decide_cache_finish(hrs_decide_cache *c, const json_t *decided, int full, hrs_err *err);
+
+/* Forgets every kept decision: hrs_decide_cache_finish writes none and empties the table (the
+ * policy's code changed while it ran: a module required inside a hook). */
+void hrs_decide_cache_forget(hrs_decide_cache *c);
+
+/* How many decisions were reused and how many were not found. */
+void hrs_decide_cache_counts(const hrs_decide_cache *c, size_t *hits, size_t *misses);
+
+void hrs_decide_cache_free(hrs_decide_cache *c);
+
+#endif
