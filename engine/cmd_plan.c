@@ -7,26 +7,6 @@
 
 #include <stdio.h>
 
-static void print_result(const json_t *r)
-{
-    static const struct { const char *key, *words; } more[] = {
-        { "renamed", "renamed" }, { "enabled", "enabled" }, { "disabled", "disabled" },
-        { "leave_date", "leave dates set" }, { "revoked", "sessions revoked" }, { "manager", "managers set" },
-        { "resumed", "resumed from an interrupted run" },
-    };
-    printf("\nApplied: %lld created, %lld updated, %lld linked, %lld group additions, %lld group removals",
-           (long long)json_integer_value(json_object_get(r, "created")),
-           (long long)json_integer_value(json_object_get(r, "updated")),
-           (long long)json_integer_value(json_object_get(r, "linked")),
-           (long long)json_integer_value(json_object_get(r, "group_added")),
-           (long long)json_integer_value(json_object_get(r, "group_removed")));
-    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
-        long long n = (long long)json_integer_value(json_object_get(r, more[i].key));
-        if (n) printf(", %lld %s", n, more[i].words);
-    }
-    printf(", %lld failed\n", (long long)json_integer_value(json_object_get(r, "failed")));
-}
-
 /* After a plan is printed: its id, and how to apply it (or the guardrails that hold it). */
 static void print_saved(const json_t *plan, const hrs_cli_opts *o)
 {
@@ -62,7 +42,7 @@ int hrs_cli_report_apply(const hrs_cli_opts *o, int rc, const json_t *plan, cons
     if (!result) return HRS_EXIT_OK; /* nothing to do: the plan said so */
     long long failed = (long long)json_integer_value(json_object_get(result, "failed"));
     if (!o->json) {
-        print_result(result);
+        hrs_plan_print_result(result, stdout);
         if (id) printf("Plan %s applied.\n", id);
     }
     if (failed) hrs_error("%lld operation%s failed; the others were applied", failed, failed == 1 ? "" : "s");

@@ -56,10 +56,7 @@ static void print_directory(FILE *out, const json_t *snap)
 static int print_result(FILE *out, const json_t *r)
 {
     long failed = (long)json_integer_value(json_object_get(r, "failed"));
-    fprintf(out, "\nApplied: %lld created, %lld updated, %lld linked, %lld group additions, %lld group removals, %ld failed\n",
-            (long long)json_integer_value(json_object_get(r, "created")), (long long)json_integer_value(json_object_get(r, "updated")),
-            (long long)json_integer_value(json_object_get(r, "linked")), (long long)json_integer_value(json_object_get(r, "group_added")),
-            (long long)json_integer_value(json_object_get(r, "group_removed")), failed);
+    hrs_plan_print_result(r, out);
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(r, "errors"), i, e)

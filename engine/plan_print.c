@@ -163,3 +163,23 @@ void hrs_plan_print(const json_t *plan, FILE *out, int color)
     }
     if (hrs_plan_count(plan) == 0) fprintf(out, "\nNothing to do: the directory matches the policy.\n");
 }
+
+void hrs_plan_print_result(const json_t *r, FILE *out)
+{
+    static const struct { const char *key, *words; } more[] = {
+        { "renamed", "renamed" }, { "enabled", "enabled" }, { "disabled", "disabled" },
+        { "leave_date", "leave dates set" }, { "revoked", "sessions revoked" }, { "manager", "managers set" },
+        { "resumed", "resumed from an interrupted run" },
+    };
+    fprintf(out, "\nApplied: %lld created, %lld updated, %lld linked, %lld group additions, %lld group removals",
+            (long long)json_integer_value(json_object_get(r, "created")),
+            (long long)json_integer_value(json_object_get(r, "updated")),
+            (long long)json_integer_value(json_object_get(r, "linked")),
+            (long long)json_integer_value(json_object_get(r, "group_added")),
+            (long long)json_integer_value(json_object_get(r, "group_removed")));
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        long long n = (long long)json_integer_value(json_object_get(r, more[i].key));
+        if (n) fprintf(out, ", %lld %s", n, more[i].words);
+    }
+    fprintf(out, ", %lld failed\n", (long long)json_integer_value(json_object_get(r, "failed")));
+}

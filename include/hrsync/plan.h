@@ -83,6 +83,10 @@ size_t hrs_plan_count(const json_t *plan);
 /* Prints the plan as a readable diff grouped by person. color: use ANSI colours. */
 void hrs_plan_print(const json_t *plan, FILE *out, int color);
 
+/* Prints the "Applied: …" line of an apply result (apply.h), naming every kind of operation
+ * that was carried out. */
+void hrs_plan_print_result(const json_t *result, FILE *out);
+
 /* Prints one entry of the plan's "changes" as hrs_plan_print does (`hrsync explain`). */
 void hrs_plan_print_entry(const json_t *entry, FILE *out, int color);
 
