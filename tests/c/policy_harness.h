@@ -196,8 +196,8 @@ static inline int remove_tree(const char *p)
         while ((de = readdir(d))) {
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
             char child[1024];
-            snprintf(child, sizeof child, "%s/%s", p, de->d_name);
-            remove_tree(child);
+            int w = snprintf(child, sizeof child, "%s/%s", p, de->d_name);
+            if (w > 0 && (size_t)w < sizeof child) remove_tree(child);
         }
         closedir(d);
         return rmdir(p);
