@@ -22,7 +22,6 @@
 #define WHAT "AlexisHR"
 #define DEFAULT_BASE "https://api.alexishr.com/v1"
 #define MAX_PAGES 100000
-#define MAX_BAD_PAGES 3
 
 static const char *const known_keys[] = {
     "base_url", "token_env", "token_file", "page_size", "fields", "select", "filters",
@@ -298,12 +297,9 @@ static int read_pages(alexis *a, json_t *employees, json_t *depts, json_t *offic
             snprintf(why, sizeof why, "the answer has no \"total\"");
         if (!doc || !json_is_array(data) || !json_is_integer(tot)) {
             json_decref(doc);
-            if (hrs_api_reject_page(set, WHAT, offset, a->page_size, why, err) != 0) return -1;
-            if (total < 0 && ++bad_in_row >= MAX_BAD_PAGES)
-                return hrs_err_set(err, WHAT ": %ld pages in a row could not be read (the last: "
-                                   "%s)", bad_in_row, why);
-            offset += a->page_size;
-            if (total >= 0 && offset >= total) return 0;
+            int next = hrs_api_reject_page(set, WHAT, &offset, a->page_size, total, &bad_in_row, why, err);
+            if (next < 0) return -1;
+            if (next > 0) return 0;
             continue;
         }
         bad_in_row = 0;

@@ -501,13 +501,17 @@ int hrs_api_cfg_int(const json_t *cfg, const char *what, const char *key, long m
     return 0;
 }
 
-int hrs_api_reject_page(struct hrs_person_set *set, const char *what, long offset, long limit,
-                        const char *why, hrs_err *err)
+int hrs_api_reject_page(struct hrs_person_set *set, const char *what, long *offset, long limit,
+                        long total, long *bad_in_row, const char *why, hrs_err *err)
 {
     char reason[1024];
     snprintf(reason, sizeof reason, "the page of employees at offset %ld (records %ld to %ld) "
-             "could not be read: %s", offset, offset, offset + limit - 1, why);
+             "could not be read: %s", *offset, *offset, *offset + limit - 1, why);
     hrs_warn("%s: %s", what, reason);
-    hrs_person_where where = { "index", offset };
-    return hrs_person_set_reject(set, where, NULL, reason, err);
+    hrs_person_where where = { "index", *offset };
+    if (hrs_person_set_reject(set, where, NULL, reason, err) != 0) return -1;
+    if (total < 0 && ++*bad_in_row >= HRS_API_MAX_BAD_PAGES)
+        return hrs_err_set(err, "%s: %ld pages in a row could not be read (the last: %s)", what, *bad_in_row, why);
+    *offset += limit;
+    return total >= 0 && *offset >= total ? 1 : 0;
 }

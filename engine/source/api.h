@@ -112,11 +112,18 @@ void hrs_api_sleep(double s);
 int hrs_api_cfg_rate_limit(const json_t *cfg, const char *what, double *ps, double *pm,
                            hrs_err *err);
 
-/* Quarantines the records of a page of employees that could not be read (offset and limit are
- * record counts), with a reason naming the records and why, and logs it as a warning. */
+/* Unreadable pages in a row, before the total is known, that end a read. */
+#define HRS_API_MAX_BAD_PAGES 3
+
+/* A page of employees that could not be read: quarantines its records (offset and limit are
+ * record counts) with a reason naming them and why, logs it as a warning, and moves *offset to
+ * the next page. total is the record count once known (-1 before); *bad_in_row counts the
+ * unreadable pages in a row (the caller resets it after a good page). Returns 0 to read on, 1
+ * when that was the last page, -1 with err (also after HRS_API_MAX_BAD_PAGES in a row before
+ * the total is known). */
 struct hrs_person_set;
-int hrs_api_reject_page(struct hrs_person_set *set, const char *what, long offset, long limit,
-                        const char *why, hrs_err *err);
+int hrs_api_reject_page(struct hrs_person_set *set, const char *what, long *offset, long limit,
+                        long total, long *bad_in_row, const char *why, hrs_err *err);
 
 /* The integer cfg[key] in [min, max], or def when absent. Returns 0, or -1 with err. */
 int hrs_api_cfg_int(const json_t *cfg, const char *what, const char *key, long min, long max,

@@ -29,7 +29,6 @@
 #define DEFAULT_BASE "https://api.personio.de/v1"
 #define DEFAULT_TTL 86400.0          /* token lifetime when the answer has no expires_in */
 #define MAX_PAGES 100000
-#define MAX_BAD_PAGES 3              /* unreadable pages in a row before the total is known */
 
 static const char *const known_keys[] = {
     "base_url", "client_id", "client_secret_env", "client_secret_file", "partner_id", "app_id",
@@ -262,12 +261,9 @@ static int read_pages(personio *p, json_t *employees, hrs_person_set *set, hrs_e
             snprintf(why, sizeof why, "the answer has no list of employees in \"data\"");
         if (!doc || !json_is_array(data) || !json_is_true(json_object_get(doc, "success"))) {
             json_decref(doc);
-            if (hrs_api_reject_page(set, WHAT, offset, p->page_size, why, err) != 0) return -1;
-            if (total < 0 && ++bad_in_row >= MAX_BAD_PAGES)
-                return hrs_err_set(err, WHAT ": %ld pages in a row could not be read (the last: "
-                                   "%s)", bad_in_row, why);
-            offset += p->page_size;
-            if (total >= 0 && offset >= total) return 0;
+            int next = hrs_api_reject_page(set, WHAT, &offset, p->page_size, total, &bad_in_row, why, err);
+            if (next < 0) return -1;
+            if (next > 0) return 0;
             continue;
         }
         bad_in_row = 0;
