@@ -1,8 +1,8 @@
 /* bench_cycle.c: the scale benchmark's engine side (driven by bench/run.sh). It calls the engine's
  * functions directly, so that each phase of a cycle is timed on its own (hrs_engine_timings_get):
  *
- *   bench_cycle cycle CONFIG LABEL
- *       one cycle: plan (source read, policy, directory read, plan build), then apply what it
+ *   bench_cycle cycle CONFIG LABEL [incremental]
+ *       one cycle (incremental: as the daemon runs those between full reconciles): plan (source read, policy, directory read, plan build), then apply what it
  *       planned (guardrails forced: the benchmark measures, it does not review). Prints the
  *       phases' wall and CPU seconds, the policy's µs per person, the operations and Graph
  *       writes, the process's CPU time and peak RSS (getrusage), and one tab-separated BENCH line.
@@ -39,7 +39,7 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int cycle(const char *config, const char *label)
+static int cycle(const char *config, const char *label, int incremental)
 {
     hrs_err err;
     hrs_err_clear(&err);
@@ -49,6 +49,9 @@ static int cycle(const char *config, const char *label)
     hrs_engine *e = hrs_engine_open(config, NULL, &err);
     if (!e) { fprintf(stderr, "bench_cycle: %s\n", err.msg); return 1; }
     double t_open = mono() - t0;
+    /* As the daemon runs the cycles between two full reconciles (schedule.full_every). */
+    hrs_engine_cycle cyc = { .incremental = incremental };
+    hrs_engine_set_cycle(e, &cyc);
     json_t *plan = NULL, *result = NULL;
     double t1 = mono();
     int rc = hrs_engine_sync(e, 1, &plan, &result, &err);
@@ -163,8 +166,10 @@ out:
 int main(int argc, char **argv)
 {
     hrs_log_setup(HRS_LOG_WARN, 0);
-    if (argc == 4 && strcmp(argv[1], "cycle") == 0) return cycle(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "cycle") == 0) return cycle(argv[2], argv[3], 0);
+    if (argc == 5 && strcmp(argv[1], "cycle") == 0 && strcmp(argv[4], "incremental") == 0)
+        return cycle(argv[2], argv[3], 1);
     if (argc == 5 && strcmp(argv[1], "seed") == 0) return seed(argv[2], argv[3], argv[4]);
-    fprintf(stderr, "usage: bench_cycle cycle CONFIG LABEL | bench_cycle seed CONFIG SIM_URL OUT.json\n");
+    fprintf(stderr, "usage: bench_cycle cycle CONFIG LABEL [incremental] | bench_cycle seed CONFIG SIM_URL OUT.json\n");
     return 64;
 }

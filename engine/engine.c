@@ -104,6 +104,7 @@ fail:
 void hrs_engine_close(hrs_engine *e)
 {
     if (!e) return;
+    hrs_engine_settle_reset(e);
     hrs_graph_free(e->graph);
     hrs_audit_close(e->audit);
     hrs_journal_close(e->journal);
@@ -169,8 +170,7 @@ static char *select_list(const json_t *attr_names)
     return s;
 }
 
-/* Reads each managed group (by displayName) and its members. */
-static int read_groups(hrs_engine *e, const json_t *names, json_t **out, hrs_err *err)
+int hrs_engine_read_groups(hrs_engine *e, const json_t *names, json_t **out, hrs_err *err)
 {
     json_t *groups = json_object();
     const char *name;
@@ -271,6 +271,14 @@ static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs
     *plan = NULL;
 
     memset(&e->timings, 0, sizeof e->timings);
+    phase_mark m = phase_start();
+    if (hrs_engine_settle_begin(e, err) != 0) goto out;
+    int memo = hrs_engine_settle_try(e, NULL, plan, meta, err);   /* a file source, before reading it */
+    if (memo != 0) {
+        phase_end(&e->timings.plan, m);
+        rc = memo < 0 ? -1 : 0;
+        goto out;
+    }
     /* An incremental read (a cycle that is not full, of a source that keeps a cursor) asks only
      * for the people changed since the last cycle that applied whole. */
     const json_t *source_cfg = e->cfg->source;
@@ -289,12 +297,21 @@ static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs
             free(since);
         }
     }
-    phase_mark m = phase_start();
+    m = phase_start();
     int read_rc = hrs_source_read(source_cfg, &src, err);
     json_decref(since_cfg);
     if (read_rc != 0) goto out;
     if (keeps_cursor) snprintf(e->source_cursor, sizeof e->source_cursor, "%s", cursor_now);
     phase_end(&e->timings.source, m);
+    if (src.partial) {   /* a source read from a cursor that brought no one */
+        m = phase_start();
+        memo = hrs_engine_settle_try(e, &src, plan, meta, err);
+        if (memo != 0) {
+            phase_end(&e->timings.plan, m);
+            rc = memo < 0 ? -1 : 0;
+            goto out;
+        }
+    }
     e->timings.people = json_array_size(src.people);
     hrs_info("read %zu people from the source (%zu quarantined)", json_array_size(src.people), json_array_size(src.quarantine));
     m = phase_start();
@@ -311,9 +328,13 @@ static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs
     if (!select) { hrs_err_set(err, "out of memory"); goto out; }
     /* Users with their managers: GET /users (or /users/delta with directory.delta), and recently
      * linked accounts a list may not show yet (graph_users.c). */
-    if (hrs_graph_read_users(e->graph, e->store, select, wants_managers(lc, src.people), &users, err) != 0) goto out;
+    int managers = wants_managers(lc, src.people);
+    /* The deltaLink moves with this read: a memo of "nothing changed" no longer holds. */
+    if (hrs_engine_settle_forget(e, err) != 0) goto out;
+    if (hrs_graph_read_users(e->graph, e->store, select, managers, &users, err) != 0) goto out;
     hrs_info("read %zu accounts from the directory", json_array_size(users));
-    if (read_groups(e, group_names, &groups, err) != 0) goto out;
+    if (hrs_engine_read_groups(e, group_names, &groups, err) != 0) goto out;
+    hrs_engine_settle_inputs(e, select, managers, group_names, groups);
     if (hrs_store_links(e->store, &links, err) != 0 || unfinished_creates(e, &reserved, err) != 0)
         goto out;
     phase_end(&e->timings.directory, m);
@@ -372,6 +393,7 @@ int hrs_engine_plan(hrs_engine *e, json_t **plan, hrs_err *err)
         return -1;
     }
     phase_end(&e->timings.save, m);
+    hrs_engine_settle_after(e, *plan, &meta);
     return 0;
 }
 

@@ -8,7 +8,9 @@
 #include "hrsync/graph.h"
 #include "hrsync/guardrails.h"
 #include "hrsync/journal.h"
+#include "hrsync/plan_store.h"
 #include "hrsync/policy.h"
+#include "hrsync/source.h"
 #include "hrsync/tz.h"
 
 /* The policy file in use (engine_policy.c). */
@@ -24,6 +26,16 @@ typedef struct hrs_engine_policy_state {
     json_t *reload_problems;       /* [{person, reason}]: persons the policy in use fails for, as the
                                       last successful reload found (owned; NULL before one) */
 } hrs_engine_policy_state;
+
+/* What the cycle being planned knows for the memo of a cycle with nothing to do (engine_settle.c). */
+typedef struct hrs_engine_settle {
+    int recordable;                /* directory.delta is on and the source has a version */
+    int from_memo;                 /* this cycle's plan is the memo's */
+    char context[65];              /* the context digest */
+    char source[120];              /* the source's version */
+    char groups[65];               /* the managed groups' digest, once read */
+    json_t *inputs;                /* {select, managers, groups} of the directory read (owned) */
+} hrs_engine_settle;
 
 struct hrs_engine {
     hrs_config *cfg;
@@ -41,6 +53,7 @@ struct hrs_engine {
     json_t *last_people;           /* the person records of the last read (owned; NULL before one) */
     json_t *last_decisions;        /* the policy's decisions for them (owned) */
     char source_cursor[40];        /* the cursor of the last read, kept once its cycle applied whole */
+    hrs_engine_settle settle;      /* the memo of this cycle (engine_settle.c) */
 };
 
 /* Reads the policy file named by the config and loads it (engine_policy.c). Returns 0, or -1
@@ -59,5 +72,25 @@ void hrs_engine_policy_record(hrs_engine *e, json_t *people, json_t *decisions, 
  * writes what it kept (full: the people are the whole company) and logs a failure. */
 struct hrs_decide_cache *hrs_engine_decide_cache_open(hrs_engine *e);
 void hrs_engine_decide_cache_close(hrs_engine *e, struct hrs_decide_cache *c, const json_t *decisions, int full);
+
+/* Reads each managed group named in names (an object name -> true) by displayName, with its
+ * members: *out = {name: {id, members: {id: true}} or null} (caller owns) (engine.c). */
+int hrs_engine_read_groups(hrs_engine *e, const json_t *names, json_t **out, hrs_err *err);
+
+/* The memo of a cycle with nothing to do (engine_settle.c, settle.h). begin: at the start of a
+ * read, works out the context and the source's version (0, or -1 with err). try: when the cycle
+ * is incremental and everything is as in the memo, *plan is the memo's plan and *meta its meta
+ * (1); 0 when the cycle must plan in full; -1 with err. src is NULL before the source is read
+ * (file sources), or the read (sources with a cursor). forget: before a full plan reads the
+ * directory. inputs: what the full plan read the directory with. after: records the memo when
+ * the plan just stored has nothing to do. reset: frees the cycle's part. */
+int hrs_engine_settle_begin(hrs_engine *e, hrs_err *err);
+int hrs_engine_settle_try(hrs_engine *e, const hrs_source_result *src, json_t **plan, hrs_plan_meta *meta,
+                          hrs_err *err);
+int hrs_engine_settle_forget(hrs_engine *e, hrs_err *err);
+void hrs_engine_settle_inputs(hrs_engine *e, const char *select, int managers, const json_t *group_names,
+                              const json_t *groups);
+void hrs_engine_settle_after(hrs_engine *e, const json_t *plan, const hrs_plan_meta *meta);
+void hrs_engine_settle_reset(hrs_engine *e);
 
 #endif

@@ -157,15 +157,17 @@ static int push_failure(lua_State *L, const hrs_err *err)
     return 2;
 }
 
-/* opts.force of the options table at idx (may be absent). */
-static int force_arg(lua_State *L, int idx)
+/* opts[key] of the options table at idx (may be absent), as a boolean. */
+static int flag_arg(lua_State *L, int idx, const char *key)
 {
     if (!lua_istable(L, idx)) return 0;
-    lua_getfield(L, idx, "force");
+    lua_getfield(L, idx, key);
     int f = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return f;
 }
+
+static int force_arg(lua_State *L, int idx) { return flag_arg(L, idx, "force"); }
 
 /* A guardrail stopped the plan: nil, the reason, the stored plan. */
 static int push_stopped(lua_State *L, const hrs_err *err, const json_t *plan)
@@ -176,9 +178,11 @@ static int push_stopped(lua_State *L, const hrs_err *err, const json_t *plan)
     return 3;
 }
 
-/* hrsync.plan(config, [overrides]) -> plan (stored: plan.id, plan.fingerprint) | nil, err
- * hrsync.sync(config, [overrides], [{force = true}]) -> plan, result | nil, err [, plan when a
- * guardrail stopped it] */
+/* hrsync.plan(config, [overrides], [{incremental = true}]) -> plan (stored: plan.id,
+ * plan.fingerprint) | nil, err
+ * hrsync.sync(config, [overrides], [{force = true, incremental = true}]) -> plan, result | nil, err
+ * [, plan when a guardrail stopped it]
+ * incremental: the cycle is one the daemon runs between full reconciles (hrs_engine_cycle). */
 static int run_cycle(lua_State *L, int apply)
 {
     const char *config = luaL_checkstring(L, 1);
@@ -188,6 +192,10 @@ static int run_cycle(lua_State *L, int apply)
     int nret;
     hrs_engine *e = hrs_engine_open(config, ov, &err);
     json_decref(ov);
+    if (e) {
+        hrs_engine_cycle cyc = { .incremental = flag_arg(L, 3, "incremental") };
+        hrs_engine_set_cycle(e, &cyc);
+    }
     int rc = !e ? -1 : apply ? hrs_engine_sync(e, force_arg(L, 3), &plan, &result, &err) : hrs_engine_plan(e, &plan, &err);
     if (rc != 0) {
         nret = rc == HRS_ENGINE_STOPPED ? push_stopped(L, &err, plan) : push_failure(L, &err);

@@ -117,6 +117,25 @@ static const char *const migrations[] = {
     "  person_id TEXT PRIMARY KEY,"
     "  key TEXT NOT NULL,"                /* SHA-256 of record hash, policy code, dates */
     "  decision TEXT NOT NULL);",         /* the decision, JSON (decide.h) */
+    /* 8: the last cycle that found nothing to do, so an incremental cycle whose inputs are the
+     * same skips the policy and the plan (engine/settle.c). Any write to the links, the values
+     * hrsync applied or the journal forgets it. */
+    "CREATE TABLE settled ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  context TEXT NOT NULL,"            /* SHA-256: version, config, policy code, date */
+    "  source TEXT NOT NULL,"             /* the source's version (a file's SHA-256) or a kind */
+    "  groups TEXT NOT NULL,"             /* SHA-256 of the managed groups and their members */
+    "  inputs TEXT NOT NULL,"             /* JSON {select, managers, groups: [names]} */
+    "  plan TEXT NOT NULL,"               /* the plan with nothing to do, JSON */
+    "  meta TEXT NOT NULL,"               /* JSON {records, fp: {all, hr, policy, directory}} */
+    "  settled_at TEXT NOT NULL);"
+    "CREATE TRIGGER settled_links_i AFTER INSERT ON links BEGIN DELETE FROM settled; END;"
+    "CREATE TRIGGER settled_links_u AFTER UPDATE ON links BEGIN DELETE FROM settled; END;"
+    "CREATE TRIGGER settled_links_d AFTER DELETE ON links BEGIN DELETE FROM settled; END;"
+    "CREATE TRIGGER settled_applied_i AFTER INSERT ON applied BEGIN DELETE FROM settled; END;"
+    "CREATE TRIGGER settled_applied_u AFTER UPDATE ON applied BEGIN DELETE FROM settled; END;"
+    "CREATE TRIGGER settled_applied_d AFTER DELETE ON applied BEGIN DELETE FROM settled; END;"
+    "CREATE TRIGGER settled_journal_i AFTER INSERT ON journal BEGIN DELETE FROM settled; END;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -123,6 +123,7 @@ void hrs_graph_free(hrs_graph *g)
     hrs_http_pool_free(g->pool);
     hrs_http_free(g->http);
     json_decref(g->fresh);
+    json_decref(g->pending_delta);
     free(g->base);
     free(g);
 }

@@ -30,6 +30,8 @@ struct hrs_graph {
     hrs_budget budget;
     hrs_graph_stats stats;
     json_t *fresh;           /* id -> monotonic time of the accounts this client created lately */
+    json_t *pending_delta;   /* {select, link, items}: a delta round hrs_graph_users_unchanged read
+                                and the next hrs_graph_users_delta stores (owned; NULL: none) */
 };
 
 #define GRAPH_FRESH_S 600.0        /* an account created this recently may answer 404 (graph.md §7) */

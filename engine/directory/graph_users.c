@@ -209,23 +209,68 @@ static int save_round(hrs_store *store, json_t *cache, json_t *items, int full, 
     return rc;
 }
 
+/* A round the probe (hrs_graph_users_unchanged) read for select sel and did not store: its items
+ * and deltaLink are handed over (*items, *link: the caller's) and forgotten. 0 when there is none. */
+static int take_pending(hrs_graph *g, const char *sel, json_t **items, char **link)
+{
+    json_t *p = g->pending_delta;
+    if (!p) return 0;
+    g->pending_delta = NULL;
+    const char *psel = json_string_value(json_object_get(p, "select"));
+    const char *plink = json_string_value(json_object_get(p, "link"));
+    int ok = psel && plink && strcmp(psel, sel) == 0 && (*link = strdup(plink)) != NULL;
+    if (ok) *items = json_incref(json_object_get(p, "items"));
+    json_decref(p);
+    return ok;
+}
+
+/* The stored delta cursor's link when it was made for select sel (malloc'ed), else NULL; *had says
+ * whether there was a cursor at all. */
+static int stored_link_for(hrs_store *store, const char *sel, char **link, int *had, hrs_err *err)
+{
+    char *saved = NULL;
+    *link = NULL;
+    *had = 0;
+    if (hrs_store_cursor_get(store, DELTA_CURSOR, &saved, err) != 0) return -1;
+    json_t *cur = saved ? json_loads(saved, 0, NULL) : NULL;
+    free(saved);
+    const char *l = json_string_value(json_object_get(cur, "link"));
+    const char *s = json_string_value(json_object_get(cur, "select"));
+    *had = cur != NULL;
+    if (l && s && strcmp(s, sel) == 0 && !(*link = strdup(l))) {
+        json_decref(cur);
+        return hrs_err_set(err, "out of memory");
+    }
+    json_decref(cur);
+    return 0;
+}
+
+static int store_cursor(hrs_store *store, const char *link, const char *sel, char **text, hrs_err *err)
+{
+    json_t *cursor = json_pack("{s:s, s:s}", "link", link, "select", sel);
+    *text = cursor ? json_dumps(cursor, JSON_COMPACT) : NULL;
+    json_decref(cursor);
+    if (!*text) return hrs_err_set(err, "out of memory");
+    return store ? hrs_store_cursor_put(store, DELTA_CURSOR, *text, err) : 0;
+}
+
 int hrs_graph_users_delta(hrs_graph *g, hrs_store *store, const char *select, json_t **users, int *full, hrs_err *err)
 {
     *users = NULL;
     *full = 1;
-    char *sel = canonical_select(select), *saved = NULL, *link = NULL, *start = NULL;
-    json_t *cur = NULL, *items = NULL, *cache = NULL;
-    int rc = -1;
+    char *sel = canonical_select(select), *stored_link = NULL, *link = NULL, *start = NULL;
+    json_t *items = NULL, *cache = NULL;
+    int rc = -1, had = 0, incremental = 0;
     if (!sel) { hrs_err_set(err, "out of memory"); goto out; }
-    if (hrs_store_cursor_get(store, DELTA_CURSOR, &saved, err) != 0) goto out;
-    cur = saved ? json_loads(saved, 0, NULL) : NULL;
-    const char *stored_link = json_string_value(json_object_get(cur, "link"));
-    const char *stored_sel = json_string_value(json_object_get(cur, "select"));
-    int incremental = stored_link && stored_sel && strcmp(stored_sel, sel) == 0;
-    if (!incremental && cur) {
-        hrs_info("the attributes read changed since the last delta round: reading every user again");
-        g->stats.full_resyncs++;
+    int pending = take_pending(g, sel, &items, &link);
+    if (!pending) {
+        if (stored_link_for(store, sel, &stored_link, &had, err) != 0) goto out;
+        if (!stored_link && had) {
+            hrs_info("the attributes read changed since the last delta round: reading every user again");
+            g->stats.full_resyncs++;
+        }
     }
+    incremental = pending || stored_link;
     char *esc = hrs_http_escape(sel);
     size_t n = (esc ? strlen(esc) : 0) + 32;
     if (!esc || !(start = malloc(n))) { free(esc); hrs_err_set(err, "out of memory"); goto out; }
@@ -233,24 +278,24 @@ int hrs_graph_users_delta(hrs_graph *g, hrs_store *store, const char *select, js
     free(esc);
     hrs_err e2;
     hrs_err_clear(&e2);
-    if (incremental && delta_round(g, stored_link, &items, &link, &e2) != 0) {
+    if (!pending && incremental && delta_round(g, stored_link, &items, &link, &e2) != 0) {
         if (!is_expired_link(&e2)) { *err = e2; goto out; }
         hrs_warn("the stored deltaLink is no longer valid (%s): reading every user again", e2.msg);
         g->stats.full_resyncs++;
         incremental = 0;
     }
     if (!incremental && delta_round(g, start, &items, &link, err) != 0) goto out;
-    g->stats.delta_rounds++;
-    g->stats.users_read += (long)json_array_size(items);
+    if (!pending) {   /* the probe counted its round already */
+        g->stats.delta_rounds++;
+        g->stats.users_read += (long)json_array_size(items);
+    }
     if (incremental) {
         if (hrs_store_dir_users(store, &cache, err) != 0) goto out;
     } else {
         cache = json_object();
     }
-    json_t *cursor = json_pack("{s:s, s:s}", "link", link, "select", sel);
-    char *text = cursor ? json_dumps(cursor, JSON_COMPACT) : NULL;
-    json_decref(cursor);
-    if (!text) { hrs_err_set(err, "out of memory"); goto out; }
+    char *text = NULL;
+    if (store_cursor(NULL, link, sel, &text, err) != 0) goto out;
     rc = save_round(store, cache, items, !incremental, text, err);
     free(text);
     if (rc != 0) goto out;
@@ -263,12 +308,59 @@ int hrs_graph_users_delta(hrs_graph *g, hrs_store *store, const char *select, js
     *full = !incremental;
 out:
     free(sel);
-    free(saved);
+    free(stored_link);
     free(link);
     free(start);
-    json_decref(cur);
     json_decref(items);
     json_decref(cache);
+    return rc;
+}
+
+/* The $select of a delta round: the attributes, and manager when managers are read. */
+static char *delta_select(const char *select, int managers)
+{
+    size_t n = strlen(select ? select : "") + 16;
+    char *sel = malloc(n);
+    if (sel) snprintf(sel, n, "%s%s", select ? select : "id", managers ? ",manager" : "");
+    return sel;
+}
+
+int hrs_graph_users_unchanged(hrs_graph *g, hrs_store *store, const char *select, int managers, int *unchanged,
+                              hrs_err *err)
+{
+    *unchanged = 0;
+    if (!g->delta || !store) return 0;
+    char *wanted = delta_select(select, managers), *sel = wanted ? canonical_select(wanted) : NULL;
+    char *stored_link = NULL, *link = NULL, *text = NULL;
+    json_t *items = NULL;
+    int had = 0, rc = -1;
+    free(wanted);
+    if (!sel) { hrs_err_set(err, "out of memory"); goto out; }
+    if (stored_link_for(store, sel, &stored_link, &had, err) != 0) goto out;
+    rc = 0;
+    if (!stored_link) goto out;   /* the next read is a full one */
+    hrs_err e2;
+    hrs_err_clear(&e2);
+    if (delta_round(g, stored_link, &items, &link, &e2) != 0) {
+        if (!is_expired_link(&e2)) { *err = e2; rc = -1; }
+        goto out;                 /* an expired link: the next read finds it so and reads everyone */
+    }
+    g->stats.delta_rounds++;
+    g->stats.users_read += (long)json_array_size(items);
+    if (json_array_size(items) == 0) {
+        rc = store_cursor(store, link, sel, &text, err);
+        *unchanged = rc == 0;
+        goto out;
+    }
+    json_decref(g->pending_delta);
+    g->pending_delta = json_pack("{s:s, s:s, s:O}", "select", sel, "link", link, "items", items);
+    if (!g->pending_delta) rc = hrs_err_set(err, "out of memory");
+out:
+    free(sel);
+    free(stored_link);
+    free(link);
+    free(text);
+    json_decref(items);
     return rc;
 }
 
@@ -329,10 +421,8 @@ int hrs_graph_read_users(hrs_graph *g, hrs_store *store, const char *select, int
 {
     *users = NULL;
     if (g->delta && store) {
-        size_t n = strlen(select ? select : "") + 16;
-        char *sel = malloc(n);
+        char *sel = delta_select(select, managers);
         if (!sel) return hrs_err_set(err, "out of memory");
-        snprintf(sel, n, "%s%s", select ? select : "id", managers ? ",manager" : "");
         int full;
         int rc = hrs_graph_users_delta(g, store, sel, users, &full, err);
         free(sel);

@@ -152,6 +152,15 @@ int hrs_graph_find_users(hrs_graph *g, const char *property, const char *value, 
 int hrs_graph_users_delta(hrs_graph *g, struct hrs_store *store, const char *select, json_t **users, int *full,
                           hrs_err *err);
 
+/* Whether the users are unchanged since the stored deltaLink (directory.delta): a delta round
+ * from it, with the $select hrs_graph_read_users(select, managers) would send, that brings nothing
+ * stores the new deltaLink and sets *unchanged = 1. A round that brings changes is kept in g, and
+ * the next hrs_graph_read_users with the same select stores and uses it (nothing is lost or read
+ * twice). Without delta, or without a stored link for this select, or when the link expired,
+ * *unchanged = 0 and nothing is stored. Returns 0, or -1 when Graph refuses the round. */
+int hrs_graph_users_unchanged(hrs_graph *g, struct hrs_store *store, const char *select, int managers, int *unchanged,
+                              hrs_err *err);
+
 /* The users a cycle plans against: through hrs_graph_users_delta when the connector was made
  * with delta, else GET /users?$select=…&$top=999 (with $expand=manager($select=id) when
  * managers). An account a stored link points at that the read did not return, linked in the last
