@@ -260,6 +260,11 @@ static void run_cycle(daemon_ctx *d)
         record_error(d, &err);
     } else if (outcome == HRS_CYCLE_GUARDRAIL) {
         hrs_error("cycle %ld: nothing applied, %s", d->cycle, err.msg);
+    } else if (outcome == HRS_CYCLE_OK && json_object_get(plan, "settled_since")) {
+        d->last_error[0] = '\0';
+        hrs_info("cycle %ld done in %.2f s: nothing changed since %s, the plan of that cycle stands (%lld people, "
+                 "%lld quarantined); %ld Graph requests, %ld throttled", d->cycle, secs,
+                 json_string_value(json_object_get(plan, "settled_since")), people, quarantined, reqs, thr);
     } else {
         d->last_error[0] = '\0';
         hrs_info("cycle %ld %s in %.2f s: %lld people, %lld quarantined, %zu operations planned; %lld created, %lld updated, "
@@ -271,10 +276,10 @@ static void run_cycle(daemon_ctx *d)
 #undef R
     char at[32];
     utc_at(end, at);
-    put_status(d, "last_cycle", json_pack("{s:I, s:s, s:s, s:f, s:I, s:I, s:s?}", "cycle", (json_int_t)d->cycle, "at", at,
-                                          "result", hrs_daemon_cycle_result_name(outcome),
-                                          "seconds", secs, "people", (json_int_t)people, "operations", (json_int_t)n,
-                                          "error", err.set ? err.msg : NULL));
+    put_status(d, "last_cycle", json_pack("{s:I, s:s, s:s, s:f, s:I, s:I, s:s?, s:O?}", "cycle", (json_int_t)d->cycle, "at",
+                                          at, "result", hrs_daemon_cycle_result_name(outcome), "seconds", secs, "people",
+                                          (json_int_t)people, "operations", (json_int_t)n, "error", err.set ? err.msg : NULL,
+                                          "unchanged_since", json_object_get(plan, "settled_since")));
     json_decref(plan);
     json_decref(result);
 }

@@ -41,6 +41,7 @@ void hrs_daemon_metrics_add(hrs_daemon_metrics *m, int result, const json_t *pla
     m->graph_throttled += graph_throttled;
     if (plan) {
         const json_t *sum = json_object_get(plan, "summary");
+        if (json_object_get(plan, "settled_since")) m->cycles_unchanged++;
         m->source_records = ival(sum, "people");
         m->quarantined = ival(sum, "quarantined");
     }
@@ -92,6 +93,9 @@ char *hrs_daemon_metrics_text(const hrs_daemon_metrics *m)
     head(&b, "hrsync_cycles_total", "counter", "Sync cycles run, by result.");
     for (int r = 0; r < HRS_CYCLE_RESULTS; r++)
         put(&b, "hrsync_cycles_total{result=\"%s\"} %ld\n", cycle_results[r], m->cycles[r]);
+    head(&b, "hrsync_cycles_unchanged_total", "counter",
+         "Cycles in which nothing changed since the last plan with nothing to do, which stood (the policy did not run).");
+    put(&b, "hrsync_cycles_unchanged_total %ld\n", m->cycles_unchanged);
     head(&b, "hrsync_operations_total", "counter", "Directory operations applied, by kind and result.");
     for (int k = 0; k < HRS_OP_KINDS; k++)
         for (int r = 0; r < 2; r++)

@@ -56,6 +56,7 @@ enum { HRS_OP_CREATE, HRS_OP_UPDATE, HRS_OP_LINK, HRS_OP_GROUP_ADD, HRS_OP_GROUP
 
 typedef struct hrs_daemon_metrics {
     long cycles[HRS_CYCLE_RESULTS];
+    long cycles_unchanged;                     /* cycles whose plan was the memo's (settle.h) */
     long operations[HRS_OP_KINDS][2];          /* [kind][0 = ok, 1 = failed] */
     long graph_requests, graph_throttled;
     long source_records, quarantined;          /* of the last plan */
