@@ -32,6 +32,7 @@ typedef struct hrs_engine_settle {
     int recordable;                /* directory.delta is on and the source has a version */
     int from_memo;                 /* this cycle's plan is the memo's */
     char context[65];              /* the context digest */
+    char code[65];                 /* the policy code's digest it was taken with */
     char source[120];              /* the source's version */
     char groups[65];               /* the managed groups' digest, once read */
     json_t *inputs;                /* {select, managers, groups} of the directory read (owned) */

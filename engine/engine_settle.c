@@ -41,7 +41,7 @@ static int hex_digest(const char *text, size_t n, char out[65])
 /* The context digest: what every decision and the plan depend on besides the records. */
 static int context_digest(hrs_engine *e, char out[65])
 {
-    char code[65];
+    char *code = e->settle.code;
     hrs_policy_code_digest(e->policy, code);
     const json_t *lc = hrs_policy_lifecycle(e->policy);
     /* People in zones of their own reach a new date at other hours than the company. */
@@ -176,7 +176,7 @@ out:
 
 int hrs_engine_settle_forget(hrs_engine *e, hrs_err *err)
 {
-    return uses_delta(e) ? hrs_settle_forget(e->store, err) : 0;
+    return hrs_settle_forget(e->store, err);
 }
 
 void hrs_engine_settle_inputs(hrs_engine *e, const char *select, int managers, const json_t *group_names,
@@ -203,6 +203,11 @@ void hrs_engine_settle_after(hrs_engine *e, const json_t *plan, const hrs_plan_m
     hrs_err err;
     hrs_err_clear(&err);
     if (store_quiet(e, &quiet, &err) != 0 || !quiet) return;
+    /* A module a hook required during this plan is not in the context taken before it: a memo
+     * keyed without it could outlive an edit of that module. */
+    char code[65];
+    hrs_policy_code_digest(e->policy, code);
+    if (strcmp(code, e->settle.code) != 0) return;
     hrs_settled m;
     memset(&m, 0, sizeof m);
     snprintf(m.context, sizeof m.context, "%s", e->settle.context);

@@ -114,6 +114,25 @@ describe("the decision cache", function()
     assert.are.equal("Account Manager (w1) late", user("mara.vogel@example.com").jobTitle)
   end)
 
+  it("lets no cycle in which nothing changed hide an edited module, required at load or inside a hook", function()
+    -- Incremental cycles with delta queries reuse the last plan with nothing to do (settled_spec).
+    local ov, incr = { directory = { delta = true } }, { incremental = true }
+    local function settled() return assert(hrsync.plan(config, ov, incr)).settled_since ~= nil end
+    assert(hrsync.plan(config, ov))
+    assert.is_true(settled())
+    h.write(dir .. "/lib/word.lua", 'return "(w2)"\n')
+    assert.is_false(settled())
+    local p = assert(hrsync.plan(config, ov, incr))
+    assert.are.equal(2, #p.changes)
+    h.write(dir .. "/lib/word.lua", 'return "(w1)"\n')
+    -- A module required inside a hook is not known before the hook runs: such a plan is never kept.
+    h.write(dir .. "/policy.lua", policy_text("Example GmbH", true))
+    assert.are.equal(0, #assert(hrsync.plan(config, ov)).changes)
+    assert.is_false(settled())
+    h.write(dir .. "/lib/late.lua", 'return " late"\n')
+    assert.are.equal(2, #assert(hrsync.plan(config, ov, incr)).changes)
+  end)
+
   it("decides everyone again on a new day", function()
     sync("2026-12-02")
     assert.are.equal("Berlin 2026-12-02", user("mara.vogel@example.com").officeLocation)

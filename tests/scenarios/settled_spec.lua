@@ -58,7 +58,9 @@ describe("a cycle in which nothing changed", function()
   it("plans in full for a full reconcile and without delta queries", function()
     converge()
     assert.is_false(settled(plan()))                                   -- not incremental
-    assert.is_false(settled(plan(INCREMENTAL, {})))                    -- delta off
+    assert.is_true(settled(plan(INCREMENTAL)))
+    assert.is_false(settled(plan(INCREMENTAL, {})))                    -- delta off: in full,
+    assert.is_false(settled(plan(INCREMENTAL)))                        -- and the memo is gone
     assert.is_true(settled(plan(INCREMENTAL)))
   end)
 
