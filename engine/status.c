@@ -104,6 +104,16 @@ static json_t *last_plan(sqlite3 *db, json_t **quarantine)
     return p;
 }
 
+/* The memo of the last cycle with nothing to do (settle.h): {since} or null. */
+static json_t *settled(sqlite3 *db)
+{
+    json_t *arr = json_array();
+    if (table_exists(db, "settled")) rows_into(db, "SELECT settled_at AS since FROM settled", arr);
+    json_t *m = json_incref(json_array_get(arr, 0));
+    json_decref(arr);
+    return m ? m : json_null();
+}
+
 /* ---- the document ------------------------------------------------------------------------ */
 
 int hrs_status_collect(hrs_store *s, const hrs_config *cfg, int nruns, json_t **out, hrs_err *err)
@@ -140,11 +150,12 @@ int hrs_status_collect(hrs_store *s, const hrs_config *cfg, int nruns, json_t **
     if (json_is_object(d)) json_object_set_new(d, "running", json_boolean(running));
     json_t *next = running ? json_object_get(kv, "next_run") : NULL;
     json_t *lc = json_object_get(kv, "last_cycle"), *rl = running ? json_object_get(kv, "reload") : NULL;
-    *out = json_pack("{s:s, s:o, s:o, s:O, s:O, s:O, s:o, s:o, s:o, s:o, s:o}", "state", hrs_store_path(s),
+    *out = json_pack("{s:s, s:o, s:o, s:O, s:O, s:O, s:o, s:o, s:o, s:o, s:o, s:o}", "state", hrs_store_path(s),
                      "lease", lease ? lease : json_null(), "daemon", d, "next_run", next ? next : json_null(),
                      "last_cycle", lc ? lc : json_null(), "last_reload", rl ? rl : json_null(),
                      "policy", policy ? policy : json_null(), "runs", runs,
-                     "operations", journal_ops(hrs_store_db(s)), "last_plan", lp, "quarantine", q);
+                     "operations", journal_ops(hrs_store_db(s)), "last_plan", lp, "quarantine", q,
+                     "settled", settled(hrs_store_db(s)));
     json_decref(kv);
     if (!*out) return hrs_err_set(err, "out of memory");
     return 0;
@@ -200,9 +211,14 @@ void hrs_status_print(const json_t *st, FILE *out)
     if (next) fprintf(out, "Next run:   %s (in %ld s)\n", next, seconds_until(next) > 0 ? seconds_until(next) : 0);
     const json_t *lc = json_object_get(st, "last_cycle");
     if (json_is_object(lc))
-        fprintf(out, "Last cycle: #%lld at %s: %s in %.2f s, %lld people, %lld operations%s%s\n", iv(lc, "cycle"), sv(lc, "at"),
-                sv(lc, "result"), json_number_value(json_object_get(lc, "seconds")), iv(lc, "people"), iv(lc, "operations"),
-                sv(lc, "error") ? ": " : "", sv(lc, "error") ? sv(lc, "error") : "");
+        fprintf(out, "Last cycle: #%lld at %s: %s in %.2f s, %lld people, %lld operations%s%s%s\n", iv(lc, "cycle"),
+                sv(lc, "at"), sv(lc, "result"), json_number_value(json_object_get(lc, "seconds")), iv(lc, "people"),
+                iv(lc, "operations"), sv(lc, "unchanged_since") ? " (nothing changed)" : "", sv(lc, "error") ? ": " : "",
+                sv(lc, "error") ? sv(lc, "error") : "");
+    const json_t *settled_memo = json_object_get(st, "settled");
+    if (json_is_object(settled_memo))
+        fprintf(out, "Unchanged:  nothing changed since %s; incremental cycles reuse that plan until something does\n",
+                sv(settled_memo, "since"));
     const json_t *p = json_object_get(st, "policy");
     if (json_is_object(p))
         fprintf(out, "Policy:     %s, version %s%s%s%s\n", sv(p, "path"), sv(p, "version") ? sv(p, "version") : "unknown",

@@ -328,6 +328,12 @@ describe("hrsync run", function()
     assert.are.equal("VP Engineering", title, log())
     local _, body = hrsync.http_get("http://127.0.0.1:" .. p .. "/metrics")
     assert.is_true(sample(parse_prometheus(body), "hrsync_cycles_unchanged_total") >= 1)
+    -- once the change is applied, a full plan finds nothing to do again, and status says so
+    local out = eventually(function()
+      local o = sh(string.format("'%s' -c '%s' status", bin, config))
+      return o:match("Unchanged:  nothing changed since %S+; incremental cycles reuse that plan") and o
+    end, 20)
+    assert.is_not_nil(out, log())
     assert.are.equal(0, stop(pid))
   end)
 
