@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 static const char *const top_keys[] = { "now", "timezone", "source", "directory", "policy", "state",
-                                        "log_level", "lib_dir", "schedule", "http", "guardrails", "audit_log", NULL };
+                                        "log_level", "lib_dir", "schedule", "http", "guardrails", "audit_log",
+                                        "retention", NULL };
 static const char *const dir_keys[] = { "type", "tenant", "client_id", "client_secret_env", "client_secret_file",
                                         "graph_url", "login_url", "scope", "timeout", "client_certificate_file",
                                         "client_key_file", "client_assertion_alg", "write_budget", "concurrency", "delta",

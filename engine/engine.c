@@ -13,6 +13,7 @@
 #include "hrsync/plan.h"
 #include "hrsync/policy.h"
 #include "hrsync/progress.h"
+#include "hrsync/retention.h"
 #include "hrsync/source.h"
 #include "hrsync/store.h"
 #include "hrsync/tz.h"
@@ -92,7 +93,9 @@ hrs_engine *hrs_engine_open(const char *config_path, const json_t *overrides, hr
     if (!e->store) goto fail;
     e->journal = hrs_journal_open(e->store, err);
     if (!e->journal) goto fail;
-    if (hrs_guardrails_load(e->cfg, &e->guard, err) != 0 || open_audit(e, err) != 0) goto fail;
+    if (hrs_guardrails_load(e->cfg, &e->guard, err) != 0 || hrs_retention_load(e->cfg, &e->retention, err) != 0 ||
+        open_audit(e, err) != 0)
+        goto fail;
     e->graph = hrs_graph_from_config(e->cfg, err);   /* secret or certificate, write budget, delta */
     if (!e->graph) goto fail;
     return e;
@@ -506,6 +509,22 @@ static void keep_source_cursor(hrs_engine *e, const json_t *plan, const json_t *
         hrs_warn("the next read will be a full one: %s", err.msg);
 }
 
+/* Deletes the history the retention settings no longer keep (a failure is logged: the cycle's
+ * work is done). */
+static void prune_history(hrs_engine *e)
+{
+    hrs_retention_counts n;
+    hrs_err err;
+    hrs_err_clear(&err);
+    if (hrs_retention_prune(e->store, &e->retention, e->clock.instant, &n, &err) != 0) {
+        hrs_warn("%s", err.msg);
+        return;
+    }
+    if (n.plans || n.runs || n.journal || n.audit)
+        hrs_info("retention: deleted %ld plans, %ld runs, %ld journal entries and %ld audit events from the state file",
+                 n.plans, n.runs, n.journal, n.audit);
+}
+
 int hrs_engine_sync(hrs_engine *e, int force, json_t **plan, json_t **result, hrs_err *err)
 {
     *result = NULL;
@@ -513,6 +532,7 @@ int hrs_engine_sync(hrs_engine *e, int force, json_t **plan, json_t **result, hr
     if (hrs_engine_plan(e, plan, err) != 0) return -1;
     int rc = guarded_apply(e, *plan, force, result, err);
     if (rc == 0) keep_source_cursor(e, *plan, *result);
+    prune_history(e);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "hrsync/journal.h"
 #include "hrsync/plan_store.h"
 #include "hrsync/policy.h"
+#include "hrsync/retention.h"
 #include "hrsync/source.h"
 #include "hrsync/tz.h"
 
@@ -45,6 +46,7 @@ struct hrs_engine {
     hrs_graph *graph;
     hrs_audit *audit;              /* the audit trail of applied operations */
     hrs_guardrails guard;          /* the limits a plan is checked against */
+    hrs_retention retention;       /* how long the state file keeps plans, runs, journal, audit */
     hrs_engine_cycle cycle;        /* from the caller (hrs_engine_set_cycle) */
     hrs_engine_timings timings;    /* of the last plan and apply */
     hrs_journal *journal;          /* the operation journal (journal.h) */
