@@ -21,6 +21,7 @@ typedef struct hrs_engine_policy_state {
     size_t len;
     char loaded_at[32];            /* UTC */
     char failed_version[80];       /* the version a reload refused: not tried again until it changes */
+    char failed_modules[65];       /* the modules' digest on disk when a reload for them failed */
     char cache_digest[65];         /* the modules' digest when this cycle's decision cache opened */
     char *last_error;              /* the last reload's error (owned); NULL after a success */
     char last_reload_at[32];       /* "" before the first reload */

@@ -170,11 +170,15 @@ int hrs_engine_reload_policy(hrs_engine *e, hrs_err *err)
         reload_failed(e, version, err);
         return -1;
     }
-    int same = strcmp(version, e->pol.version) == 0;
+    char old_code[65], new_code[65];
+    hrs_policy_code_digest(e->policy, old_code);
+    hrs_policy_code_digest(p, new_code);
+    int same = strcmp(version, e->pol.version) == 0 && strcmp(old_code, new_code) == 0;
     take(e, p, text, len, version);
     free(e->pol.last_error);
     e->pol.last_error = NULL;
     e->pol.failed_version[0] = '\0';
+    e->pol.failed_modules[0] = '\0';
     json_decref(e->pol.reload_problems);
     e->pol.reload_problems = problems;
     size_t bad = json_array_size(problems);
@@ -203,7 +207,15 @@ int hrs_engine_maybe_reload(hrs_engine *e)
     free(text);
     if (strcmp(version, e->pol.version) == 0 || strcmp(version, e->pol.failed_version) == 0) {
         if (strcmp(e->pol.failed_version, "unreadable") == 0) e->pol.failed_version[0] = '\0';
-        return 0;
+        /* The file is as loaded: a module it required may have been edited. */
+        char disk[65];
+        if (!hrs_policy_modules_on_disk(e->policy, disk) || strcmp(disk, e->pol.failed_modules) == 0) return 0;
+        hrs_info("a module policy %s requires changed; trying the policy on the people of the last cycle",
+                 e->cfg->policy_path);
+        hrs_err_clear(&err);
+        int rc = hrs_engine_reload_policy(e, &err);
+        if (rc != 0) snprintf(e->pol.failed_modules, sizeof e->pol.failed_modules, "%s", disk);
+        return rc == 0 ? 1 : -1;
     }
     hrs_info("policy %s changed (%s); trying it on the people of the last cycle", e->cfg->policy_path, version);
     hrs_err_clear(&err);

@@ -436,6 +436,18 @@ void hrs_policy_code_digest(const hrs_policy *p, char out[65])
     for (size_t i = 0; i < sizeof p->sb.modules_md; i++) snprintf(out + 2 * i, 3, "%02x", p->sb.modules_md[i]);
 }
 
+int hrs_policy_modules_on_disk(const hrs_policy *p, char out[65])
+{
+    unsigned char md[32];
+    memset(md, 0, sizeof md);
+    size_t i;
+    json_t *m;
+    json_array_foreach(p->sb.module_files, i, m)
+        hrs_policy_sandbox_chain_module(md, json_string_value(json_array_get(m, 0)), json_string_value(json_array_get(m, 1)));
+    for (size_t k = 0; k < sizeof md; k++) snprintf(out + 2 * k, 3, "%02x", md[k]);
+    return memcmp(md, p->sb.modules_md, sizeof md) != 0;
+}
+
 void hrs_decision_clear(hrs_decision *d)
 {
     if (!d) return;

@@ -203,15 +203,13 @@ static int find_module(const char *root, const char *name, char *path, size_t pn
     return 0;
 }
 
-/* modules_md = SHA-256(modules_md || name || 0 || the file's bytes): what a module loaded now
- * adds to the code the policy runs. An unreadable file leaves a mark of its own. */
-static void note_module(hrs_sandbox *sb, const char *name, const char *path)
+void hrs_policy_sandbox_chain_module(unsigned char md[32], const char *name, const char *path)
 {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
-    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned char out[EVP_MAX_MD_SIZE];
     unsigned len = 0;
     if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) { EVP_MD_CTX_free(c); return; }
-    EVP_DigestUpdate(c, sb->modules_md, sizeof sb->modules_md);
+    EVP_DigestUpdate(c, md, 32);
     EVP_DigestUpdate(c, name, strlen(name) + 1);
     FILE *f = fopen(path, "rb");
     char buf[8192];
@@ -223,8 +221,16 @@ static void note_module(hrs_sandbox *sb, const char *name, const char *path)
     } else {
         EVP_DigestUpdate(c, "\0unreadable", 11);
     }
-    if (EVP_DigestFinal_ex(c, md, &len) == 1 && len == sizeof sb->modules_md) memcpy(sb->modules_md, md, len);
+    if (EVP_DigestFinal_ex(c, out, &len) == 1 && len == 32) memcpy(md, out, len);
     EVP_MD_CTX_free(c);
+}
+
+/* What a module loaded now adds to the code the policy runs, and where it came from. */
+static void note_module(hrs_sandbox *sb, const char *name, const char *path)
+{
+    hrs_policy_sandbox_chain_module(sb->modules_md, name, path);
+    if (!sb->module_files) sb->module_files = json_array();
+    json_array_append_new(sb->module_files, json_pack("[s, s]", name, path));
 }
 
 /* require(name). upvalue 1: the sandbox. */

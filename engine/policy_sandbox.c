@@ -608,6 +608,10 @@ void hrs_policy_sandbox_close(hrs_sandbox *sb)
         lua_close(sb->L);
         sb->L = NULL;
     }
+    if (sb) {
+        json_decref(sb->module_files);
+        sb->module_files = NULL;
+    }
 }
 
 void hrs_policy_sandbox_push_null(lua_State *L)

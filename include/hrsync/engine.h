@@ -115,8 +115,9 @@ json_t *hrs_engine_policy_status(const hrs_engine *e);
  * when the running one stays (the error is also logged and kept for the status). */
 int hrs_engine_reload_policy(hrs_engine *e, hrs_err *err);
 
-/* Reloads the policy when its file changed since it was loaded (its SHA-256 differs); the daemon
- * calls it once per cycle. A version that failed is not tried again until the file changes.
+/* Reloads the policy when its file, or a module it required, changed since it was loaded (its
+ * SHA-256 differs); the daemon calls it once per cycle. A version that failed is not tried again
+ * until the file (or the modules) change again.
  * Returns 1 when a new policy is in use, 0 when nothing changed, -1 when a reload failed. */
 int hrs_engine_maybe_reload(hrs_engine *e);
 

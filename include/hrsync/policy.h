@@ -112,6 +112,10 @@ const json_t *hrs_policy_lifecycle(const hrs_policy *p);
  * it: the engine's decision cache keys on it, so such a policy re-decides every cycle. */
 void hrs_policy_code_digest(const hrs_policy *p, char out[65]);
 
+/* The same digest over the modules' files as they are on disk now (out), and 1 when it differs
+ * from the one they were loaded with (a module was edited since), else 0. */
+int hrs_policy_modules_on_disk(const hrs_policy *p, char out[65]);
+
 /* Frees the JSON inside a decision and zeroes it. */
 void hrs_decision_clear(hrs_decision *d);
 

@@ -13,6 +13,7 @@
 #ifndef HRSYNC_POLICY_SANDBOX_H
 #define HRSYNC_POLICY_SANDBOX_H
 
+#include <jansson.h>
 #include <limits.h>
 #include <lua.h>
 #include <stddef.h>
@@ -47,7 +48,13 @@ typedef struct hrs_sandbox {
     /* What require loaded: a SHA-256 chained over each module's name and text, in load order
      * (hrs_policy_code_digest; the engine's decision cache keys on it). */
     unsigned char modules_md[32];
+    json_t *module_files;         /* [[name, path], …] of those modules in load order (owned), so
+                                     hrs_policy_modules_on_disk can tell when one was edited */
 } hrs_sandbox;
+
+/* modules_md = SHA-256(modules_md || name || 0 || the bytes of the file at path) (an unreadable
+ * file adds a mark of its own): the chain hrs_sandbox.modules_md keeps (policy_require.c). */
+void hrs_policy_sandbox_chain_module(unsigned char md[32], const char *name, const char *path);
 
 /* Parses "YYYY-MM-DD" into the day's 00:00 UTC. Returns 0, or -1 with err. */
 int hrs_policy_sandbox_parse_day(const char *today, time_t *out, hrs_err *err);
