@@ -81,34 +81,43 @@ static void collect_names(const json_t *o, json_t *attr_names, json_t *group_nam
         }
 }
 
-/* One person (id pid) on the sandbox date *current, or from the cache when it holds their
- * decision under the same key. */
-static json_t *decide_one(const hrs_decide_ctx *c, const char *pid, const json_t *p, char current[11],
-                          json_t *attr_names, json_t *group_names, hrs_decide_counts *n)
+/* What the first pass learns of one person: their dates and the key of their decision. */
+typedef struct person_slot {
+    char today[11], leave[21], key[65];   /* key: "" without a cache, or when it failed */
+    int dated;                            /* 0: their dates could not be computed */
+} person_slot;
+
+static void first_pass(const hrs_decide_ctx *c, const json_t *p, person_slot *s)
+{
+    hrs_err err;
+    hrs_err_clear(&err);
+    s->key[0] = '\0';
+    s->dated = person_dates(c, p, s->today, s->leave, &err) == 0;
+    if (s->dated && c->cache && hrs_decide_cache_key(c->cache, p, s->today, s->leave, s->key, &err) != 0) s->key[0] = '\0';
+}
+
+/* One person (id pid, slot s) on the sandbox date *current, or cached (owned; may be NULL): the
+ * decision the cache holds under their key. */
+static json_t *decide_one(const hrs_decide_ctx *c, const char *pid, const json_t *p, const person_slot *s, json_t *cached,
+                          char current[11], json_t *attr_names, json_t *group_names, hrs_decide_counts *n)
 {
     hrs_decision d;
     hrs_err err;
-    char today[11], leave[21], key[65];
     hrs_err_clear(&err);
     memset(&d, 0, sizeof d);
-    if (person_dates(c, p, today, leave, &err) != 0) {
+    if (!s->dated) {
+        char today[11], leave[21];
+        person_dates(c, p, today, leave, &err);   /* again, for the reason */
         n->failed++;
         n->dates++;
         return failed(err.msg, "date");
     }
-    key[0] = '\0';
-    if (c->cache && hrs_decide_cache_key(c->cache, p, today, leave, key, &err) == 0) {
-        json_t *o = hrs_decide_cache_get(c->cache, pid, key);
-        if (o) {
-            collect_names(o, attr_names, group_names);
-            n->decided++;
-            return o;
-        }
-    } else {
-        key[0] = '\0';
-        hrs_err_clear(&err);
+    if (cached) {
+        collect_names(cached, attr_names, group_names);
+        n->decided++;
+        return cached;
     }
-    if (person_clock(c, today, current, &err) != 0) {
+    if (person_clock(c, s->today, current, &err) != 0) {
         n->failed++;
         n->dates++;
         return failed(err.msg, "date");
@@ -135,12 +144,40 @@ static json_t *decide_one(const hrs_decide_ctx *c, const char *pid, const json_t
         if (d.group_rules) json_object_set(o, "group_rules", d.group_rules);
         collect_names(o, attr_names, group_names);
     }
-    if (strcmp(today, c->today) != 0) json_object_set_new(o, "today", json_string(today));
-    if (leave[0]) json_object_set_new(o, "leave_datetime", json_string(leave));
+    if (strcmp(s->today, c->today) != 0) json_object_set_new(o, "today", json_string(s->today));
+    if (s->leave[0]) json_object_set_new(o, "leave_datetime", json_string(s->leave));
     hrs_decision_clear(&d);
     n->decided++;
-    if (key[0]) hrs_decide_cache_put(c->cache, pid, key, o);
+    if (s->key[0]) hrs_decide_cache_put(c->cache, pid, s->key, o);
     return o;
+}
+
+/* The first pass over everyone (slots[i] for people[i]), then the cache asked for all of them
+ * at once (hrs_decide_cache_take gives each). 0, or -1 when out of memory. */
+static int prepare(const hrs_decide_ctx *c, const json_t *people, person_slot *slots)
+{
+    size_t n = json_array_size(people);
+    const char **ids = calloc(n ? n : 1, sizeof *ids), **keys = calloc(n ? n : 1, sizeof *keys);
+    if (!ids || !keys) {
+        free(ids);
+        free(keys);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(people, i);
+        const char *pid = json_string_value(json_object_get(p, "id"));
+        if (!pid) continue;
+        first_pass(c, p, &slots[i]);
+        ids[i] = pid;
+        keys[i] = slots[i].key[0] ? slots[i].key : NULL;
+    }
+    hrs_err err;
+    hrs_err_clear(&err);
+    if (c->cache && hrs_decide_cache_fetch(c->cache, n, ids, keys, &err) != 0)
+        hrs_warn("the decision cache cannot be read; the policy decides again whom it did not find: %s", err.msg);
+    free(ids);
+    free(keys);
+    return 0;
 }
 
 json_t *hrs_decide_people(const hrs_decide_ctx *c, const json_t *people, json_t *attr_names, json_t *group_names,
@@ -151,13 +188,28 @@ json_t *hrs_decide_people(const hrs_decide_ctx *c, const json_t *people, json_t 
     json_t *out = json_object();
     char current[11];
     snprintf(current, sizeof current, "%s", c->today);
+    size_t count = json_array_size(people);
+    person_slot *slots = calloc(count ? count : 1, sizeof *slots), one;
+    if (slots && prepare(c, people, slots) != 0) {
+        free(slots);
+        slots = NULL;
+    }   /* short of memory: each person on their own, the cache asked one by one */
     size_t i;
     json_t *p;
     json_array_foreach(people, i, p) {
         const char *pid = json_string_value(json_object_get(p, "id"));
         if (!pid) continue;
-        json_object_set_new(out, pid, decide_one(c, pid, p, current, attr_names, group_names, &n));
+        json_t *hit = NULL;
+        const person_slot *s = slots ? &slots[i] : &one;
+        if (slots) {
+            hit = c->cache ? hrs_decide_cache_take(c->cache, i) : NULL;
+        } else {
+            first_pass(c, p, &one);
+            if (one.key[0]) hit = hrs_decide_cache_get(c->cache, pid, one.key);
+        }
+        json_object_set_new(out, pid, decide_one(c, pid, p, s, hit, current, attr_names, group_names, &n));
     }
+    free(slots);
     hrs_err err;
     hrs_err_clear(&err);
     if (strcmp(current, c->today) != 0 && hrs_policy_set_today(c->policy, c->today, &err) != 0) hrs_error("%s", err.msg);

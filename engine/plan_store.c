@@ -2,6 +2,7 @@
  * include/hrsync/plan_store.h; the table is created by a migration in store.c). */
 #include "hrsync/plan_store.h"
 #include "hrsync/plan.h"
+#include "hrsync/snapshot.h"
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -12,65 +13,44 @@
 
 /* ---- the fingerprint -------------------------------------------------------------------- */
 
-#define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+/* The canonical encoding (snapshot.h) of each part is hashed; an array of records is a set: each
+ * record is hashed alone and the part hashes their digests in byte order, so neither the order
+ * of the records nor the order of their keys counts, and no record is serialized as text. */
 
-typedef struct {
-    EVP_MD_CTX *all, *part;
-} hasher;
-
-static int feed_cb(const char *buf, size_t n, void *data)
+static int begin(EVP_MD_CTX *c, const char *label)
 {
-    hasher *h = data;
-    return EVP_DigestUpdate(h->all, buf, n) == 1 && EVP_DigestUpdate(h->part, buf, n) == 1 ? 0 : -1;
+    return EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(c, label, strlen(label) + 1) == 1 ? 0 : -1;
 }
 
-static int feed_text(hasher *h, const char *s) { return feed_cb(s, strlen(s), h); }
+static int by_digest(const void *a, const void *b) { return memcmp(a, b, 32); }
 
-static int feed_json(hasher *h, const json_t *j)
+/* Feeds the set of records arr (an array; anything else is fed as a value) into part, using work
+ * for the records' own digests and base, a SHA-256 begun, to start each. */
+static int feed_set(EVP_MD_CTX *part, EVP_MD_CTX *work, const EVP_MD_CTX *base, const json_t *arr)
 {
-    return json_dump_callback(j ? j : json_null(), feed_cb, h, DUMP_FLAGS);
-}
-
-static const char *sort_key(const json_t *v)
-{
-    const char *id = json_string_value(json_object_get(v, "id"));
-    return id ? id : "";
-}
-
-static int by_id(const void *a, const void *b)
-{
-    const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
-    int c = strcmp(sort_key(x), sort_key(y));
-    if (c) return c;
-    /* Same id (or none): order by the canonical text, so the order never depends on the input's. */
-    char *tx = json_dumps(x, DUMP_FLAGS), *ty = json_dumps(y, DUMP_FLAGS);
-    c = strcmp(tx ? tx : "", ty ? ty : "");
-    free(tx);
-    free(ty);
-    return c;
-}
-
-/* Feeds an array as "[a,b,…]" with its elements sorted by id. */
-static int feed_sorted(hasher *h, const json_t *arr)
-{
+    if (!json_is_array(arr)) return EVP_DigestUpdate(part, "v", 1) == 1 ? hrs_snapshot_digest_update(part, arr) : -1;
     size_t n = json_array_size(arr);
-    const json_t **v = n ? malloc(n * sizeof *v) : NULL;
-    if (n && !v) return -1;
-    for (size_t i = 0; i < n; i++) v[i] = json_array_get(arr, i);
-    if (n > 1) qsort(v, n, sizeof *v, by_id);
-    int rc = feed_text(h, "[");
+    unsigned char *d = malloc(n ? n * 32 : 1);
+    if (!d) return -1;
+    int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (i) rc = feed_text(h, ",");
-        if (rc == 0) rc = feed_json(h, v[i]);
+        unsigned len = 0;
+        if (EVP_MD_CTX_copy_ex(work, base) != 1 || hrs_snapshot_digest_update(work, json_array_get(arr, i)) != 0 ||
+            EVP_DigestFinal_ex(work, d + 32 * i, &len) != 1 || len != 32)
+            rc = -1;
     }
-    if (rc == 0) rc = feed_text(h, "]");
-    free(v);
+    if (rc == 0 && n > 1) qsort(d, n, 32, by_digest);
+    unsigned char count[8];
+    for (int i = 0; i < 8; i++) count[i] = (unsigned char)((unsigned long long)n >> (8 * i));
+    if (rc == 0 && (EVP_DigestUpdate(part, "s", 1) != 1 || EVP_DigestUpdate(part, count, sizeof count) != 1 ||
+                    (n && EVP_DigestUpdate(part, d, n * 32) != 1)))
+        rc = -1;
+    free(d);
     return rc;
 }
 
-static int finish(EVP_MD_CTX *c, char out[65])
+static int finish(EVP_MD_CTX *c, unsigned char md[32], char out[65])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (EVP_DigestFinal_ex(c, md, &len) != 1 || len != 32) return -1;
     for (unsigned int i = 0; i < len; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
@@ -80,28 +60,25 @@ static int finish(EVP_MD_CTX *c, char out[65])
 int hrs_plan_store_fingerprint(const json_t *people, const json_t *decisions, const json_t *users,
                                const json_t *groups, hrs_plan_fingerprint *fp, hrs_err *err)
 {
-    /* The canonical document, in sorted key order: {"decisions":…,"groups":…,"people":[…],"users":[…]}. */
-    EVP_MD_CTX *all = EVP_MD_CTX_new(), *hr = EVP_MD_CTX_new(), *pol = EVP_MD_CTX_new(), *dir = EVP_MD_CTX_new();
+    EVP_MD_CTX *part = EVP_MD_CTX_new(), *work = EVP_MD_CTX_new(), *base = EVP_MD_CTX_new();
+    unsigned char hr[32], pol[32], dir[32], all[32];
     int rc = -1;
-    if (!all || !hr || !pol || !dir) goto out;
-    if (EVP_DigestInit_ex(all, EVP_sha256(), NULL) != 1 || EVP_DigestInit_ex(hr, EVP_sha256(), NULL) != 1 ||
-        EVP_DigestInit_ex(pol, EVP_sha256(), NULL) != 1 || EVP_DigestInit_ex(dir, EVP_sha256(), NULL) != 1)
+    if (!part || !work || !base || EVP_DigestInit_ex(base, EVP_sha256(), NULL) != 1) goto out;
+    if (begin(part, "hrsync fingerprint 2: decisions") || hrs_snapshot_digest_update(part, decisions) ||
+        finish(part, pol, fp->policy))
         goto out;
-    hasher h = { all, pol };
-    if (feed_text(&h, "{\"decisions\":") || feed_json(&h, decisions)) goto out;
-    h.part = dir;
-    if (feed_text(&h, ",\"groups\":") || feed_json(&h, groups)) goto out;
-    h.part = hr;
-    if (feed_text(&h, ",\"people\":") || feed_sorted(&h, people)) goto out;
-    h.part = dir;
-    if (feed_text(&h, ",\"users\":") || feed_sorted(&h, users) || feed_text(&h, "}")) goto out;
-    if (finish(all, fp->all) || finish(hr, fp->hr) || finish(pol, fp->policy) || finish(dir, fp->directory)) goto out;
+    if (begin(part, "hrsync fingerprint 2: people") || feed_set(part, work, base, people) || finish(part, hr, fp->hr)) goto out;
+    if (begin(part, "hrsync fingerprint 2: groups, users") || hrs_snapshot_digest_update(part, groups) ||
+        feed_set(part, work, base, users) || finish(part, dir, fp->directory))
+        goto out;
+    if (begin(part, "hrsync fingerprint 2") || EVP_DigestUpdate(part, pol, 32) != 1 || EVP_DigestUpdate(part, hr, 32) != 1 ||
+        EVP_DigestUpdate(part, dir, 32) != 1 || finish(part, all, fp->all))
+        goto out;
     rc = 0;
 out:
-    EVP_MD_CTX_free(all);
-    EVP_MD_CTX_free(hr);
-    EVP_MD_CTX_free(pol);
-    EVP_MD_CTX_free(dir);
+    EVP_MD_CTX_free(part);
+    EVP_MD_CTX_free(work);
+    EVP_MD_CTX_free(base);
     if (rc != 0) hrs_err_set(err, "computing the plan's fingerprint (SHA-256) failed");
     return rc;
 }

@@ -1,12 +1,13 @@
 /* snapshot.c: the persons of the last cycle and the policy that decided them, in the state file
- * (see include/hrsync/snapshot.h; the tables come from a migration in store.c).
+ * (see include/hrsync/snapshot.h; the tables come from a migration in store.c), and the canonical
+ * encoding of JSON values that their hashes, the plan's fingerprint and the decision cache's keys
+ * are taken over.
  *
- * Each save bumps a generation number: every person read gets it (a changed record is also
- * rewritten, an unchanged one keeps its text), and after a full read the rows of an older
- * generation belong to persons who are gone, and are deleted. */
+ * A save reads the stored hash of every person once, then writes only the records that are new
+ * or changed (under a new generation number) and, after a full read, deletes the rows of persons
+ * not read: a cycle in which nothing changed writes no person row. */
 #include "hrsync/snapshot.h"
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,319 @@
 #include <time.h>
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+
+/* ---- the canonical encoding ---------------------------------------------------------------- */
+
+/* Tags: every value starts with one, so no encoding is the prefix of another's. */
+enum { TAG_NULL = 'n', TAG_TRUE = 't', TAG_FALSE = 'f', TAG_INT = 'i', TAG_REAL = 'r', TAG_STR = 's', TAG_ARR = 'a',
+       TAG_OBJ = 'o' };
+#define ENCODING_FORMAT 1   /* the first byte of hrs_snapshot_encode's bytes */
+#define MAX_DEPTH 2048    /* as jansson's parser; also stops a value that contains itself */
+
+/* Bytes are gathered in buf and handed to sink in large pieces (a digest update per value would
+ * cost more than the value). */
+typedef struct writer {
+    int (*sink)(void *ctx, const unsigned char *p, size_t n);
+    void *ctx;
+    int sorted;           /* object keys in byte order (canonical) or as the object holds them */
+    size_t len;
+    unsigned char buf[8192];
+} writer;
+
+static int w_flush(writer *w)
+{
+    int rc = w->len ? w->sink(w->ctx, w->buf, w->len) : 0;
+    w->len = 0;
+    return rc;
+}
+
+static int w_put(writer *w, const void *p, size_t n)
+{
+    if (n > sizeof w->buf - w->len) {
+        if (w_flush(w) != 0) return -1;
+        if (n >= sizeof w->buf) return w->sink(w->ctx, p, n);
+    }
+    memcpy(w->buf + w->len, p, n);
+    w->len += n;
+    return 0;
+}
+
+/* A tag (0: none) and an unsigned number: 7 bits a byte, lowest first, the high bit set on all
+ * but the last. */
+static int w_tag_num(writer *w, int tag, unsigned long long v)
+{
+    if (sizeof w->buf - w->len < 11 && w_flush(w) != 0) return -1;
+    unsigned char *b = w->buf + w->len;
+    if (tag) *b++ = (unsigned char)tag;
+    while (v > 0x7f) {
+        *b++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *b++ = (unsigned char)v;
+    w->len = (size_t)(b - w->buf);
+    return 0;
+}
+
+/* A tag and 8 bytes, lowest first. */
+static int w_fixed(writer *w, int tag, unsigned long long v)
+{
+    if (sizeof w->buf - w->len < 9 && w_flush(w) != 0) return -1;
+    unsigned char *b = w->buf + w->len;
+    b[0] = (unsigned char)tag;
+    for (int i = 0; i < 8; i++) b[1 + i] = (unsigned char)(v >> (8 * i));
+    w->len += 9;
+    return 0;
+}
+
+/* A length and the bytes. */
+static int w_bytes(writer *w, int tag, const char *p, size_t n)
+{
+    return w_tag_num(w, tag, n) || w_put(w, p, n) ? -1 : 0;
+}
+
+typedef struct member {
+    unsigned long long head;   /* the key's first 8 bytes, big-endian: most keys differ there */
+    const char *key;
+    size_t len;
+    const json_t *value;
+} member;
+
+static int key_cmp(const member *x, const member *y)
+{
+    if (x->head != y->head) return x->head < y->head ? -1 : 1;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int by_key(const void *a, const void *b) { return key_cmp(a, b); }
+
+static void sort_members(member *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned long long h = 0;
+        for (size_t k = 0; k < 8; k++) h = h << 8 | (k < m[i].len ? (unsigned char)m[i].key[k] : 0);
+        m[i].head = h;
+    }
+    if (n > 16) {
+        qsort(m, n, sizeof *m, by_key);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {   /* few members: insertion sort */
+        member x = m[i];
+        size_t j = i;
+        for (; j > 0 && key_cmp(&m[j - 1], &x) > 0; j--) m[j] = m[j - 1];
+        m[j] = x;
+    }
+}
+
+static int w_value(writer *w, const json_t *v, int depth);
+
+static int w_object(writer *w, const json_t *o, int depth)
+{
+    size_t n = json_object_size(o), i = 0;
+    member small[16], *m = n <= 16 ? small : malloc(n * sizeof *m);
+    if (!m) return -1;
+    for (void *it = json_object_iter((json_t *)o); it && i < n; it = json_object_iter_next((json_t *)o, it), i++) {
+        m[i].key = json_object_iter_key(it);
+        m[i].len = json_object_iter_key_len(it);
+        m[i].value = json_object_iter_value(it);
+    }
+    if (w->sorted) sort_members(m, i);
+    int rc = w_tag_num(w, TAG_OBJ, i);
+    for (size_t k = 0; k < i && rc == 0; k++)
+        rc = w_bytes(w, 0, m[k].key, m[k].len) || w_value(w, m[k].value, depth + 1) ? -1 : 0;
+    if (m != small) free(m);
+    return rc;
+}
+
+static int w_value(writer *w, const json_t *v, int depth)
+{
+    if (depth > MAX_DEPTH) return -1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return w_object(w, v, depth);
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        if (w_tag_num(w, TAG_ARR, n) != 0) return -1;
+        for (size_t i = 0; i < n; i++)
+            if (w_value(w, json_array_get(v, i), depth + 1) != 0) return -1;
+        return 0;
+    }
+    case JSON_STRING: return w_bytes(w, TAG_STR, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: return w_fixed(w, TAG_INT, (unsigned long long)json_integer_value(v));
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        unsigned long long bits;
+        if (w->sorted && d == 0) d = 0;   /* canonical: -0.0 equals 0.0 (stored: kept as it is) */
+        memcpy(&bits, &d, sizeof bits);
+        return w_fixed(w, TAG_REAL, bits);
+    }
+    case JSON_TRUE: return w_put(w, "t", 1);
+    case JSON_FALSE: return w_put(w, "f", 1);
+    default: return w_put(w, "n", 1);
+    }
+}
+
+static int digest_sink(void *ctx, const unsigned char *p, size_t n)
+{
+    return EVP_DigestUpdate(ctx, p, n) == 1 ? 0 : -1;
+}
+
+int hrs_snapshot_digest_update(EVP_MD_CTX *md, const json_t *v)
+{
+    writer w;
+    w.sink = digest_sink;
+    w.ctx = md;
+    w.sorted = 1;
+    w.len = 0;
+    return w_value(&w, v ? v : json_null(), 0) || w_flush(&w) ? -1 : 0;
+}
+
+/* Storage: the bytes gathered in a buffer that grows. */
+typedef struct grow {
+    unsigned char *data;
+    size_t len, cap;
+} grow;
+
+static int grow_sink(void *ctx, const unsigned char *p, size_t n)
+{
+    grow *g = ctx;
+    if (n > g->cap - g->len) {
+        size_t cap = g->cap ? g->cap : 256;
+        while (cap - g->len < n) cap *= 2;
+        unsigned char *d = realloc(g->data, cap);
+        if (!d) return -1;
+        g->data = d;
+        g->cap = cap;
+    }
+    memcpy(g->data + g->len, p, n);
+    g->len += n;
+    return 0;
+}
+
+int hrs_snapshot_encode(const json_t *v, unsigned char **out, size_t *len)
+{
+    static const unsigned char format = ENCODING_FORMAT;
+    grow g = { NULL, 0, 0 };
+    writer w;
+    w.sink = grow_sink;
+    w.ctx = &g;
+    w.sorted = 0;
+    w.len = 0;
+    if (w_put(&w, &format, 1) || w_value(&w, v ? v : json_null(), 0) || w_flush(&w)) {
+        free(g.data);
+        *out = NULL;
+        *len = 0;
+        return -1;
+    }
+    *out = g.data;
+    *len = g.len;
+    return 0;
+}
+
+/* ---- reading the encoding back -------------------------------------------------------------- */
+
+typedef struct reader {
+    const unsigned char *p, *end;
+} reader;
+
+static int r_num(reader *r, unsigned long long *v)
+{
+    unsigned long long x = 0;
+    for (unsigned shift = 0; shift < 64 && r->p < r->end; shift += 7) {
+        unsigned char b = *r->p++;
+        x |= (unsigned long long)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int r_fixed(reader *r, unsigned long long *v)
+{
+    if (r->end - r->p < 8) return -1;
+    unsigned long long x = 0;
+    for (int i = 0; i < 8; i++) x |= (unsigned long long)r->p[i] << (8 * i);
+    r->p += 8;
+    *v = x;
+    return 0;
+}
+
+/* A count or a length that the bytes left can hold (every element takes at least one). */
+static int r_size(reader *r, size_t *n)
+{
+    unsigned long long v;
+    if (r_num(r, &v) != 0 || v > (unsigned long long)(r->end - r->p)) return -1;
+    *n = (size_t)v;
+    return 0;
+}
+
+static json_t *r_value(reader *r, int depth)
+{
+    unsigned long long bits;
+    size_t n;
+    if (depth > MAX_DEPTH || r->p >= r->end) return NULL;
+    switch (*r->p++) {
+    case TAG_NULL: return json_null();
+    case TAG_TRUE: return json_true();
+    case TAG_FALSE: return json_false();
+    case TAG_INT: return r_fixed(r, &bits) ? NULL : json_integer((json_int_t)bits);
+    case TAG_REAL: {
+        double d;
+        if (r_fixed(r, &bits) != 0) return NULL;
+        memcpy(&d, &bits, sizeof d);
+        return json_real(d);   /* NULL for a NaN or an infinity */
+    }
+    case TAG_STR: {
+        if (r_size(r, &n) != 0) return NULL;
+        json_t *s = json_stringn((const char *)r->p, n);   /* NULL when not UTF-8 */
+        r->p += n;
+        return s;
+    }
+    case TAG_ARR: {
+        json_t *a = r_size(r, &n) == 0 ? json_array() : NULL;
+        for (size_t i = 0; a && i < n; i++)
+            if (json_array_append_new(a, r_value(r, depth + 1)) != 0) {
+                json_decref(a);
+                a = NULL;
+            }
+        return a;
+    }
+    case TAG_OBJ: {
+        json_t *o = r_size(r, &n) == 0 ? json_object() : NULL;
+        for (size_t i = 0; o && i < n; i++) {
+            size_t klen;
+            if (r_size(r, &klen) != 0) {
+                json_decref(o);
+                return NULL;
+            }
+            const char *key = (const char *)r->p;
+            r->p += klen;
+            if (json_object_setn_new(o, key, klen, r_value(r, depth + 1)) != 0) {
+                json_decref(o);
+                o = NULL;
+            }
+        }
+        return o;
+    }
+    default: return NULL;
+    }
+}
+
+json_t *hrs_snapshot_decode(const void *data, size_t len)
+{
+    if (!data || len < 2 || *(const unsigned char *)data != ENCODING_FORMAT) return NULL;
+    reader r = { (const unsigned char *)data + 1, (const unsigned char *)data + len };
+    json_t *v = r_value(&r, 0);
+    if (v && r.p != r.end) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v;
+}
+
+/* ---- the persons and the policy of the last cycle ------------------------------------------- */
 
 static int db_fail(hrs_store *s, hrs_err *err, const char *what)
 {
@@ -27,76 +341,110 @@ static void timestamp(char out[32])
     if (!gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) snprintf(out, 32, "unknown");
 }
 
-static int digest_cb(const char *buf, size_t n, void *data)
+static void hex(const unsigned char md[32], char out[65])
 {
-    return EVP_DigestUpdate(data, buf, n) == 1 ? 0 : -1;
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = digits[md[i] >> 4];
+        out[2 * i + 1] = digits[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* The hash of v into out, with ctx (reused) started as a copy of base (a SHA-256 begun once:
+ * beginning one looks the algorithm up each time). */
+static int hash_with(EVP_MD_CTX *ctx, const EVP_MD_CTX *base, const json_t *v, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (EVP_MD_CTX_copy_ex(ctx, base) != 1 || hrs_snapshot_digest_update(ctx, v) != 0 ||
+        EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32)
+        return -1;
+    hex(md, out);
+    return 0;
+}
+
+/* A SHA-256 begun, and one to work with (both NULL when libcrypto fails). */
+static int sha_pair(EVP_MD_CTX **base, EVP_MD_CTX **work)
+{
+    *base = EVP_MD_CTX_new();
+    *work = EVP_MD_CTX_new();
+    if (*base && *work && EVP_DigestInit_ex(*base, EVP_sha256(), NULL) == 1) return 0;
+    EVP_MD_CTX_free(*base);
+    EVP_MD_CTX_free(*work);
+    *base = *work = NULL;
+    return -1;
 }
 
 int hrs_snapshot_hash(const json_t *v, char out[65], hrs_err *err)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-             json_dump_callback(v ? v : json_null(), digest_cb, ctx, DUMP_FLAGS) == 0 &&
-             EVP_DigestFinal_ex(ctx, md, &len) == 1 && len == 32;
+    EVP_MD_CTX *base, *ctx;
+    int rc = sha_pair(&base, &ctx) == 0 ? hash_with(ctx, base, v, out) : -1;
+    EVP_MD_CTX_free(base);
     EVP_MD_CTX_free(ctx);
-    if (!ok) return hrs_err_set(err, "cannot compute a SHA-256 (libcrypto failed)");
-    for (unsigned i = 0; i < len; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
-    return 0;
+    return rc == 0 ? 0 : hrs_err_set(err, "cannot compute a SHA-256 (libcrypto failed, or out of memory)");
 }
 
-static int hash_text(const char *text, char out[65], hrs_err *err)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    if (EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) != 1 || len != 32)
-        return hrs_err_set(err, "cannot compute a SHA-256 (libcrypto failed)");
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned i = 0; i < len; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
-    return 0;
-}
-
-static int next_generation(hrs_store *s, long long *gen, hrs_err *err)
+/* The stored hash of every person (object person id -> hash, caller owns) and the newest
+ * generation, in one read. */
+static int stored_hashes(hrs_store *s, json_t **out, long long *gen, hrs_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hrs_store_db(s), "SELECT coalesce(max(generation), 0) + 1 FROM person_snapshots", -1, &st,
-                           NULL) != SQLITE_OK)
+    *out = NULL;
+    *gen = 0;
+    if (sqlite3_prepare_v2(hrs_store_db(s), "SELECT person_id, hash, generation FROM person_snapshots", -1, &st, NULL) !=
+        SQLITE_OK)
         return db_fail(s, err, "reading person snapshots");
-    int rc = sqlite3_step(st);
-    *gen = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
+    json_t *known = json_object();
+    int rc = known ? SQLITE_ROW : SQLITE_NOMEM;
+    while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0), *hash = (const char *)sqlite3_column_text(st, 1);
+        if (id && hash && json_object_set_new(known, id, json_string(hash)) != 0) rc = SQLITE_NOMEM;
+        if (sqlite3_column_int64(st, 2) > *gen) *gen = sqlite3_column_int64(st, 2);
+    }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : db_fail(s, err, "reading person snapshots");
+    if (rc != SQLITE_DONE) {
+        json_decref(known);
+        return rc == SQLITE_NOMEM ? hrs_err_set(err, "out of memory reading person snapshots")
+                                  : db_fail(s, err, "reading person snapshots");
+    }
+    *out = known;
+    return 0;
 }
 
-/* Upserts every person with a string id under generation gen. */
-static int save_people(hrs_store *s, const json_t *people, long long gen, const char *ts, hrs_err *err)
+/* Writes every person with a string id whose record is new or differs from its row (known: the
+ * stored hashes; each person read is taken out of it, so what stays is the persons not read). */
+static int save_people(hrs_store *s, const json_t *people, json_t *known, long long gen, const char *ts, hrs_err *err)
 {
     sqlite3_stmt *st;
-    /* SET expressions see the row as it was, so `hash` on the right is the old hash. */
+    /* SET expressions see the row as it was: changed_at moves only when the record's text does
+     * (a hash taken another way, as by an older version, rewrites the row and keeps the time). */
     if (sqlite3_prepare_v2(hrs_store_db(s),
             "INSERT INTO person_snapshots (person_id, record, hash, generation, changed_at) VALUES (?1, ?2, ?3, ?4, ?5) "
             "ON CONFLICT(person_id) DO UPDATE SET generation = excluded.generation, "
-            "record = CASE WHEN hash = excluded.hash THEN record ELSE excluded.record END, "
-            "changed_at = CASE WHEN hash = excluded.hash THEN changed_at ELSE excluded.changed_at END, "
-            "hash = excluded.hash",
+            "changed_at = CASE WHEN record = excluded.record THEN changed_at ELSE excluded.changed_at END, "
+            "record = excluded.record, hash = excluded.hash",
             -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "saving person snapshots");
+    EVP_MD_CTX *base, *ctx;
+    int rc = sha_pair(&base, &ctx) == 0 ? 0 : hrs_err_set(err, "cannot compute a SHA-256 (libcrypto failed)");
     size_t i;
     json_t *p;
-    int rc = 0;
     json_array_foreach(people, i, p) {
         const char *id = json_string_value(json_object_get(p, "id"));
-        if (!id) continue;
         char hash[65];
+        if (rc != 0) break;
+        if (!id) continue;
+        if (hash_with(ctx, base, p, hash) != 0) {
+            rc = hrs_err_set(err, "cannot compute a SHA-256 (libcrypto failed)");
+            break;
+        }
+        const char *old = json_string_value(json_object_get(known, id));
+        int same = old && strcmp(old, hash) == 0;
+        json_object_del(known, id);
+        if (same) continue;
         char *text = json_dumps(p, DUMP_FLAGS);
         if (!text) { rc = hrs_err_set(err, "out of memory saving person snapshots"); break; }
-        /* The hash of the canonical text just made (hrs_snapshot_hash would dump it again). */
-        if (hash_text(text, hash, err) != 0) { free(text); rc = -1; break; }
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
@@ -104,21 +452,31 @@ static int save_people(hrs_store *s, const json_t *people, long long gen, const 
         sqlite3_bind_int64(st, 4, gen);
         sqlite3_bind_text(st, 5, ts, -1, SQLITE_TRANSIENT);
         free(text);
-        if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(s, err, "saving person snapshots"); break; }
+        if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(s, err, "saving person snapshots");
     }
+    EVP_MD_CTX_free(base);
+    EVP_MD_CTX_free(ctx);
     sqlite3_finalize(st);
     return rc;
 }
 
-static int drop_older(hrs_store *s, long long gen, hrs_err *err)
+/* Deletes the rows of the persons left in gone (an object keyed by person id). */
+static int drop_gone(hrs_store *s, const json_t *gone, hrs_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hrs_store_db(s), "DELETE FROM person_snapshots WHERE generation <> ?1", -1, &st, NULL) != SQLITE_OK)
+    if (!json_object_size(gone)) return 0;
+    if (sqlite3_prepare_v2(hrs_store_db(s), "DELETE FROM person_snapshots WHERE person_id = ?1", -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "dropping old person snapshots");
-    sqlite3_bind_int64(st, 1, gen);
-    int rc = sqlite3_step(st);
+    int rc = 0;
+    const char *id;
+    json_t *v;
+    json_object_foreach((json_t *)gone, id, v) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(s, err, "dropping old person snapshots"); break; }
+    }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(s, err, "dropping old person snapshots");
+    return rc;
 }
 
 static int save_policy(hrs_store *s, const hrs_snapshot_policy *pol, const char *today, const char *ts, hrs_err *err)
@@ -144,15 +502,18 @@ int hrs_snapshot_save(hrs_store *s, const json_t *people, int full, const hrs_sn
 {
     char ts[32];
     long long gen;
+    json_t *known = NULL;
     timestamp(ts);
     if (pol && pol->len > (size_t)0x7fffffff) return hrs_err_set(err, "policy %s is too large to record", pol->path);
     if (hrs_store_begin(s, err) != 0) return -1;
-    if (next_generation(s, &gen, err) != 0 || save_people(s, people, gen, ts, err) != 0 ||
-        (full && drop_older(s, gen, err) != 0) || (pol && save_policy(s, pol, today, ts, err) != 0) ||
+    if (stored_hashes(s, &known, &gen, err) != 0 || save_people(s, people, known, gen + 1, ts, err) != 0 ||
+        (full && drop_gone(s, known, err) != 0) || (pol && save_policy(s, pol, today, ts, err) != 0) ||
         hrs_store_commit(s, err) != 0) {
+        json_decref(known);
         hrs_store_rollback(s);
         return -1;
     }
+    json_decref(known);
     return 0;
 }
 

@@ -93,7 +93,7 @@ static const char *const migrations[] = {
     "  person_id TEXT PRIMARY KEY,"
     "  record TEXT NOT NULL,"             /* the person record, JSON */
     "  hash TEXT NOT NULL,"               /* SHA-256 of its canonical text */
-    "  generation INTEGER NOT NULL,"      /* the save that last saw it */
+    "  generation INTEGER NOT NULL,"      /* the save that last wrote it */
     "  changed_at TEXT NOT NULL);"
     "CREATE TABLE policy_snapshot ("
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -116,7 +116,8 @@ static const char *const migrations[] = {
     "CREATE TABLE decision_cache ("
     "  person_id TEXT PRIMARY KEY,"
     "  key TEXT NOT NULL,"                /* SHA-256 of record hash, policy code, dates */
-    "  decision TEXT NOT NULL);",         /* the decision, JSON (decide.h) */
+    "  decision TEXT NOT NULL);",         /* the decision: hrs_snapshot_encode bytes (a BLOB;
+                                             older rows hold JSON text and read as misses) */
     /* 8: the last cycle that found nothing to do, so an incremental cycle whose inputs are the
      * same skips the policy and the plan (engine/settle.c). Any write to the links, the values
      * hrsync applied or the journal forgets it. */

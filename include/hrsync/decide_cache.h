@@ -2,12 +2,12 @@
  * decision_cache, created by a migration in store.c) so that a cycle runs the policy only for
  * the people whose decision may differ.
  *
- * A decision is reused when its key is the same: the SHA-256 of the person's record (canonical
- * JSON text), the policy's code (the version of its file and the modules it required, see
- * hrs_policy_code_digest), the company's date, the person's own date and their leave instant
- * (decide.h). So a changed record, an edited policy or library module, and a new day each
- * re-decide. Failed decisions are never kept: they are tried again every cycle. Nothing here
- * holds a secret: person records and decisions never do.
+ * A decision is reused when its key is the same: the SHA-256 of the person's record (its
+ * canonical encoding, snapshot.h), the policy's code (the version of its file and the modules it
+ * required, see hrs_policy_code_digest), the company's date, the person's own date and their
+ * leave instant (decide.h). So a changed record, an edited policy or library module, and a new
+ * day each re-decide. Failed decisions are never kept: they are tried again every cycle.
+ * Nothing here holds a secret: person records and decisions never do.
  *
  * Used by hrs_decide_people when its context names a cache (the engine's cycle); `hrsync check`
  * and `explain` always run the policy. */
@@ -31,8 +31,19 @@ int hrs_decide_cache_key(const hrs_decide_cache *c, const json_t *p, const char 
                          hrs_err *err);
 
 /* The decision kept for person id under key (caller owns), or NULL when there is none or its key
- * differs. */
+ * differs. Counts a hit or a miss. */
 json_t *hrs_decide_cache_get(hrs_decide_cache *c, const char *id, const char *key);
+
+/* Reads the decisions kept for n persons at once, for hrs_decide_cache_take: person i is ids[i]
+ * under keys[i] (NULL: not asked for). When a quarter of the table or more is asked for, the
+ * table is read in one pass rather than a look-up per person; the decisions' bytes are kept in
+ * the cache until the next fetch or hrs_decide_cache_finish. Returns 0, or -1 with err (the
+ * table could not be read: the persons not found yet are taken as misses). */
+int hrs_decide_cache_fetch(hrs_decide_cache *c, size_t n, const char *const *ids, const char *const *keys, hrs_err *err);
+
+/* The decision the last fetch found for person i (caller owns), or NULL when there was none or
+ * its key differs. Counts a hit or a miss (nothing when i was not asked for). */
+json_t *hrs_decide_cache_take(hrs_decide_cache *c, size_t i);
 
 /* Keeps decision d (borrowed) of person id under key, written by hrs_decide_cache_finish. */
 void hrs_decide_cache_put(hrs_decide_cache *c, const char *id, const char *key, const json_t *d);

@@ -3,9 +3,12 @@
  * status. `hrsync apply PLAN-ID` reloads it, recomputes the fingerprint from a fresh read of HR
  * and the directory, and applies exactly the stored plan only when nothing changed.
  *
- * The fingerprint is a SHA-256 over a canonical JSON (keys sorted, no spaces, people and users
- * sorted by id) of the person records, the policy's decisions, the directory users and the
- * memberships of the managed groups. It never covers a secret: none of those hold one.
+ * The fingerprint is a SHA-256 over the canonical encoding (snapshot.h: equal for equal values
+ * whatever the order of their keys) of the person records, the policy's decisions, the directory
+ * users and the memberships of the managed groups; people and users count as sets (each record
+ * hashed alone, the digests in byte order), so their order does not count either. A plan stored
+ * by a version that took it another way reads as changed. It never covers a secret: none of
+ * those hold one.
  *
  * Statuses: "planned" (may be applied), "stopped" (a guardrail holds it: apply needs --force),
  * "nothing-to-do", "applying", "applied", "failed" (the run broke off), "interrupted" (stopped
@@ -20,7 +23,7 @@
 #include "hrsync/store.h"
 
 typedef struct hrs_plan_fingerprint {
-    char all[65];         /* SHA-256 (lower-case hex) of {decisions, groups, people, users} */
+    char all[65];         /* SHA-256 (lower-case hex) of all of them: of the three below */
     char hr[65];          /* of the person records alone */
     char policy[65];      /* of the decisions alone */
     char directory[65];   /* of the users and the managed groups' memberships alone */

@@ -4,13 +4,23 @@
  * hrs_engine_plan records them after every read of the source. A hot reload runs a changed
  * policy against these persons before it swaps it in (engine_policy.c), and `hrsync check`
  * decides them with the recorded policy text and with the policy file as it is now, to show the
- * difference an edit makes. Each person is kept as its JSON record with the SHA-256 of its
- * canonical text, so an unchanged record is not rewritten. Nothing here holds a secret: person
- * records and policy text never do. */
+ * difference an edit makes. Each person is kept as its JSON record (keys sorted) with the SHA-256
+ * of its canonical encoding, so an unchanged record is not rewritten. Nothing here holds a
+ * secret: person records and policy text never do.
+ *
+ * The canonical encoding of a JSON value (hrs_snapshot_digest_update, hrs_snapshot_hash) is a
+ * byte string that is the same for equal values, whatever the order of their keys, and differs
+ * for values that differ: a tag per value (n t f i r s a o), strings, keys and counts with their
+ * length before them, integers and reals as 8 bytes, object members in byte order of their keys.
+ * Only its hash is kept: the plan's fingerprint (plan_store.h) and the decision cache's keys
+ * (decide_cache.h) are taken over it too. hrs_snapshot_encode writes the same encoding with a
+ * format byte before it and the keys left in their order, to be stored and read back
+ * (hrs_snapshot_decode) faster than JSON text. */
 #ifndef HRSYNC_SNAPSHOT_H
 #define HRSYNC_SNAPSHOT_H
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stddef.h>
 #include "hrsync/err.h"
 #include "hrsync/store.h"
@@ -38,8 +48,21 @@ int hrs_snapshot_people(hrs_store *s, json_t **out, hrs_err *err);
  * or *out = NULL when none was recorded yet. Returns 0, or -1 with err. */
 int hrs_snapshot_policy_get(hrs_store *s, json_t **out, hrs_err *err);
 
-/* The SHA-256 of the canonical JSON text of v (keys sorted, compact) as 64 hex digits into out.
- * Returns 0, or -1 with err. */
+/* The SHA-256 of the canonical encoding of v (NULL: null) as 64 hex digits into out. Returns 0,
+ * or -1 with err. */
 int hrs_snapshot_hash(const json_t *v, char out[65], hrs_err *err);
+
+/* Feeds the canonical encoding of v (NULL: null) into md, a digest the caller began. Allocates
+ * nothing for objects of up to 16 members. Returns 0, or -1 (libcrypto failed, out of memory, or
+ * v nests deeper than 2048 levels, as one that contains itself does). */
+int hrs_snapshot_digest_update(EVP_MD_CTX *md, const json_t *v);
+
+/* The encoding of v (NULL: null) with a format byte before it and object keys in their order, in
+ * *out (malloc'd; the caller frees it) of *len bytes. Returns 0, or -1 (out of memory, too deep). */
+int hrs_snapshot_encode(const json_t *v, unsigned char **out, size_t *len);
+
+/* The value hrs_snapshot_encode wrote into data (len bytes; caller owns the result), or NULL when
+ * those bytes are not such an encoding (another format, cut short, a string not UTF-8). */
+json_t *hrs_snapshot_decode(const void *data, size_t len);
 
 #endif

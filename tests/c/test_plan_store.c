@@ -75,6 +75,48 @@ static void the_fingerprint_follows_content_not_order(void **state)
     assert_string_equal(what, "the directory");
 }
 
+static void the_fingerprint_sees_every_change_and_no_reordering(void **state)
+{
+    (void)state;
+    hrs_plan_fingerprint a, b, c;
+    char what[200];
+    /* Two records with the same id (and one without): their order does not count either. */
+    fingerprint("[{\"id\":\"1\",\"n\":1},{\"id\":\"1\",\"n\":2},{\"n\":3}]", "{}", "[]", "{}", &a);
+    fingerprint("[{\"n\":3},{\"id\":\"1\",\"n\":2},{\"id\":\"1\",\"n\":1}]", "{}", "[]", "{}", &b);
+    assert_string_equal(a.all, b.all);
+    /* A record twice is not the same as once. */
+    fingerprint("[{\"id\":\"1\",\"n\":1},{\"id\":\"1\",\"n\":1},{\"id\":\"1\",\"n\":2},{\"n\":3}]", "{}", "[]", "{}", &c);
+    assert_string_not_equal(a.hr, c.hr);
+    /* A decision changed: only the policy's part. */
+    fingerprint("[{\"id\":\"1\"}]", "{\"1\":{\"include\":true,\"groups\":[\"A\",\"B\"]}}", "[{\"id\":\"u\"}]", "null", &a);
+    fingerprint("[{\"id\":\"1\"}]", "{\"1\":{\"include\":true,\"groups\":[\"B\",\"A\"]}}", "[{\"id\":\"u\"}]", "null", &b);
+    assert_string_not_equal(a.all, b.all);
+    assert_string_not_equal(a.policy, b.policy);
+    assert_string_equal(a.hr, b.hr);
+    assert_string_equal(a.directory, b.directory);
+    hrs_plan_store_what_changed(&a, &b, what, sizeof what);
+    assert_string_equal(what, "the policy's decisions");
+    /* A user's value changes type; no managed groups and none read. */
+    fingerprint("[{\"id\":\"1\"}]", "{\"1\":{\"include\":true,\"groups\":[\"A\",\"B\"]}}", "[{\"id\":\"u\",\"n\":\"1\"}]",
+                "null", &c);
+    fingerprint("[{\"id\":\"1\"}]", "{\"1\":{\"include\":true,\"groups\":[\"A\",\"B\"]}}", "[{\"id\":\"u\",\"n\":1}]", "null",
+                &b);
+    assert_string_not_equal(c.directory, b.directory);
+    fingerprint("[{\"id\":\"1\"}]", "{\"1\":{\"include\":true,\"groups\":[\"A\",\"B\"]}}", "[{\"id\":\"u\"}]", "{}", &b);
+    assert_string_not_equal(a.directory, b.directory);
+    hrs_plan_store_what_changed(&a, &b, what, sizeof what);
+    assert_string_equal(what, "the directory");
+    /* The same record as a person or as a user. */
+    fingerprint("[{\"id\":\"u\"}]", "{}", "[]", "{}", &a);
+    fingerprint("[]", "{}", "[{\"id\":\"u\"}]", "{}", &b);
+    assert_string_not_equal(a.all, b.all);
+    hrs_plan_store_what_changed(&a, &b, what, sizeof what);
+    assert_string_equal(what, "the HR records and the directory");
+    /* The same inputs again: the same fingerprint, part by part. */
+    fingerprint("[]", "{}", "[{\"id\":\"u\"}]", "{}", &c);
+    assert_memory_equal(&b, &c, sizeof b);
+}
+
 static json_t *a_plan(const char *today, int creates, int guarded)
 {
     json_t *changes = json_array();
@@ -143,6 +185,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_fingerprint_follows_content_not_order),
+        cmocka_unit_test(the_fingerprint_sees_every_change_and_no_reordering),
         cmocka_unit_test_setup(plans_get_readable_ids_and_are_applied_once, fresh),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

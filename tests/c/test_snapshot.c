@@ -1,5 +1,7 @@
 /* test_snapshot.c: the persons of the last cycle and its policy in the state file: replaced on a
- * full read, added to on an incremental one, unchanged records kept as they were. */
+ * full read, added to on an incremental one, unchanged records kept as they were (not even
+ * rewritten); and the canonical encoding: equal for equal values whatever their keys' order,
+ * different for different ones, read back as written. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,12 +134,177 @@ static void hash_is_canonical(void **state)
     json_decref(z);
 }
 
+/* Values that differ, pairwise: each hashes differently from all the others. */
+static void different_values_hash_differently(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "null", "true", "false", "0", "1", "-1", "1.0", "0.5", "\"\"", "\"1\"", "\"null\"", "[]", "{}", "[null]", "[[]]",
+        "[\"a\",\"b\"]", "[\"ab\"]", "[\"b\",\"a\"]", "{\"a\":\"bc\"}", "{\"ab\":\"c\"}", "{\"a\":null}",
+        "{\"a\":{}}", "{\"a\":[]}", "{\"a\":1,\"b\":2}", "{\"a\":2,\"b\":1}", "{\"a\":{\"b\":1}}", "{\"a\":{\"b\":1},\"c\":1}",
+        "{\"a\":{\"b\":1,\"c\":1}}", "\"Zoë\"", "\"Zoe\"", "9223372036854775807", "-9223372036854775808",
+    };
+    enum { N = sizeof texts / sizeof texts[0] };
+    char h[N][65];
+    hrs_err err;
+    for (size_t i = 0; i < N; i++) {
+        json_t *v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+        assert_non_null(v);
+        assert_int_equal(hrs_snapshot_hash(v, h[i], &err), 0);
+        json_decref(v);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(h[i], h[j]) == 0) fail_msg("%s and %s hash the same", texts[i], texts[j]);
+    }
+    /* -0.0 is 0.0; NULL is null. */
+    char zero[65], minus[65], null[65];
+    json_t *r0 = json_real(0.0), *r1 = json_real(-0.0);
+    assert_int_equal(hrs_snapshot_hash(r0, zero, &err), 0);
+    assert_int_equal(hrs_snapshot_hash(r1, minus, &err), 0);
+    assert_int_equal(hrs_snapshot_hash(NULL, null, &err), 0);
+    assert_string_equal(zero, minus);
+    assert_string_equal(null, h[0]);
+    json_decref(r0);
+    json_decref(r1);
+}
+
+static void the_encoding_reads_back_as_written(void **state)
+{
+    (void)state;
+    /* More than 16 keys (sorted another way when hashed), nesting, every type, UTF-8, big numbers. */
+    json_t *v = json_loads("{\"z\":1,\"y\":[true,false,null,-9223372036854775808,1e300,-0.25,\"Åkesson-Nyström\"],"
+                           "\"k01\":{},\"k02\":[],\"k03\":\"\",\"k04\":{\"deep\":{\"er\":[[[{}]]]}},\"k05\":5,\"k06\":6,"
+                           "\"k07\":7,\"k08\":8,\"k09\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,"
+                           "\"k15\":15,\"a\":\"last\"}", 0, NULL);
+    assert_non_null(v);
+    unsigned char *data;
+    size_t len;
+    assert_int_equal(hrs_snapshot_encode(v, &data, &len), 0);
+    json_t *back = hrs_snapshot_decode(data, len);
+    assert_non_null(back);
+    assert_true(json_equal(v, back));
+    char *a = json_dumps(v, JSON_COMPACT), *b = json_dumps(back, JSON_COMPACT);
+    assert_string_equal(a, b);   /* keys in their order */
+    free(a);
+    free(b);
+    json_decref(back);
+    /* Cut short, a byte more, another format, JSON text: not an encoding. */
+    for (size_t n = 0; n < len; n++) assert_null(hrs_snapshot_decode(data, n));
+    unsigned char *more = malloc(len + 1);
+    memcpy(more, data, len);
+    more[len] = 'n';
+    assert_null(hrs_snapshot_decode(more, len + 1));
+    more[0] = 2;
+    assert_null(hrs_snapshot_decode(more, len));
+    assert_null(hrs_snapshot_decode("{\"a\":1}", 7));
+    assert_null(hrs_snapshot_decode(NULL, 0));
+    /* A string that is not UTF-8. */
+    const unsigned char bad[] = { 1, 's', 2, 0xc3, 0x28 };
+    assert_null(hrs_snapshot_decode(bad, sizeof bad));
+    /* A count larger than the bytes left. */
+    const unsigned char huge[] = { 1, 'a', 0xff, 0xff, 0xff, 0xff, 0x0f, 'n' };
+    assert_null(hrs_snapshot_decode(huge, sizeof huge));
+    free(more);
+    free(data);
+    json_decref(v);
+    /* -0.0 hashes as 0.0, yet reads back as -0.0. */
+    json_t *minus = json_real(-0.0);
+    assert_int_equal(hrs_snapshot_encode(minus, &data, &len), 0);
+    back = hrs_snapshot_decode(data, len);
+    assert_non_null(back);
+    char *text = json_dumps(back, JSON_ENCODE_ANY);
+    assert_string_equal(text, "-0.0");
+    free(text);
+    json_decref(back);
+    json_decref(minus);
+    free(data);
+    /* NULL encodes null. */
+    assert_int_equal(hrs_snapshot_encode(NULL, &data, &len), 0);
+    back = hrs_snapshot_decode(data, len);
+    assert_true(json_is_null(back));
+    json_decref(back);
+    free(data);
+}
+
+/* Column col of person id's row (a static buffer). */
+static const char *column(hrs_store *s, const char *col, const char *id)
+{
+    static char out[128];
+    char sql[128];
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof sql, "SELECT %s FROM person_snapshots WHERE person_id = ?1", col);
+    assert_int_equal(sqlite3_prepare_v2(hrs_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(out, sizeof out, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+static long long generation(hrs_store *s, const char *id)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(hrs_store_db(s), "SELECT generation FROM person_snapshots WHERE person_id = ?1", -1,
+                                        &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long g = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return g;
+}
+
+static void only_changed_records_are_written(void **state)
+{
+    (void)state;
+    char other[320];
+    snprintf(other, sizeof other, "%s-writes", path);
+    hrs_err err;
+    hrs_store *s = hrs_store_open(other, &err);
+    assert_non_null(s);
+    json_t *people = json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "id", "1", "department", "Sales", "id", "2",
+                               "department", "Legal", "id", "3", "department", "People");
+    assert_int_equal(hrs_snapshot_save(s, people, 1, NULL, "2026-12-01", &err), 0);
+    long long g1 = generation(s, "1");
+    /* Nothing changed (the keys in another order): no row is written. */
+    json_t *same = json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "department", "People", "id", "3", "id", "1",
+                             "department", "Sales", "id", "2", "department", "Legal");
+    assert_int_equal(hrs_snapshot_save(s, same, 1, NULL, "2026-12-02", &err), 0);
+    assert_int_equal(generation(s, "1"), g1);
+    assert_int_equal(generation(s, "2"), g1);
+    assert_int_equal(generation(s, "3"), g1);
+    /* Person 2 changes and 3 is gone: 2 is written, 1 is not, 3 is deleted. */
+    json_object_set_new(json_array_get(same, 2), "department", json_string("Finance"));
+    json_array_remove(same, 0);
+    assert_int_equal(hrs_snapshot_save(s, same, 1, NULL, "2026-12-03", &err), 0);
+    assert_int_equal(generation(s, "1"), g1);
+    assert_true(generation(s, "2") > g1);
+    json_t *got;
+    assert_int_equal(hrs_snapshot_people(s, &got, &err), 0);
+    assert_int_equal(json_array_size(got), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(got, 1), "department")), "Finance");
+    json_decref(got);
+    /* A hash taken another way (an older version): the row is rewritten, its time kept. */
+    char hash[128];
+    snprintf(hash, sizeof hash, "%s", column(s, "hash", "1"));
+    assert_int_equal(sqlite3_exec(hrs_store_db(s), "UPDATE person_snapshots SET hash = 'old', changed_at = 'then' "
+                                  "WHERE person_id = '1'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(hrs_snapshot_save(s, same, 1, NULL, "2026-12-04", &err), 0);
+    assert_true(generation(s, "1") > g1);
+    assert_string_equal(column(s, "hash", "1"), hash);
+    assert_string_equal(column(s, "changed_at", "1"), "then");
+    json_decref(people);
+    json_decref(same);
+    hrs_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_and_incremental_reads),
         cmocka_unit_test(nothing_recorded_yet),
         cmocka_unit_test(hash_is_canonical),
+        cmocka_unit_test(different_values_hash_differently),
+        cmocka_unit_test(the_encoding_reads_back_as_written),
+        cmocka_unit_test(only_changed_records_are_written),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
