@@ -117,6 +117,49 @@ describe("a cycle in which nothing changed", function()
     assert.are.equal("create", h.changes_for(next_day, "1003").action)
   end)
 
+  it("never plans differently from a full plan, whatever happens between cycles", function()
+    -- A fixed sequence of random events; after each, the incremental plan (which may reuse the
+    -- memo) must list exactly the changes a full plan of the same moment lists.
+    converge()
+    math.randomseed(20261201)
+    local titles = { "Senior Backend Engineer", "Staff Engineer", "Principal Engineer" }
+    local events = {
+      function() -- HR edits Zoë's title
+        local text = h.read(csv)
+        local from
+        for _, t in ipairs(titles) do if text:find(t, 1, true) then from = t end end
+        h.write(csv, (text:gsub(from, titles[math.random(#titles)])))
+      end,
+      function() -- an admin edits Zoë's account
+        local zoe = h.user_by_upn(sim:snapshot(), "zoe.mueller-luedenscheidt@example.com")
+        assert(hrsync.graph(config, "PATCH", "/users/" .. zoe.id, { officeLocation = "Room " .. math.random(99) }))
+      end,
+      function() -- an admin takes Katrin out of Women (when she is in it)
+        local snap = sim:snapshot()
+        local katrin, women = h.user_by_upn(snap, "katrin.vogel@example.com"), h.group(snap, "Women")
+        if h.is_member(snap, "Women", katrin) then
+          assert(hrsync.graph(config, "DELETE", "/groups/" .. women.id .. "/members/" .. katrin.id .. "/$ref"))
+        end
+      end,
+      function() -- a sync applies whatever is pending
+        local _, result = hrsync.sync(config, ov, INCREMENTAL)
+        assert.are.equal(0, result and result.failed or 0)
+      end,
+      function() end, -- nothing happens
+      function() end,
+    }
+    local used = 0
+    for step = 1, 24 do
+      events[math.random(#events)]()
+      local incr = plan(INCREMENTAL)
+      local full = plan()
+      if settled(incr) then used = used + 1 end
+      assert.are.same(full.changes, incr.changes, "step " .. step)
+      assert.are.same(full.summary, incr.summary, "step " .. step)
+    end
+    assert.is_true(used > 0, "the memo was used at least once")
+  end)
+
   it("is forgotten once anything is applied", function()
     converge()
     h.write(csv, (h.read(csv):gsub("Senior Backend Engineer", "Staff Engineer")))
