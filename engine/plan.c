@@ -3,7 +3,6 @@
  * the hire date, drift, renames, managers, bad input) are in plan_lifecycle.c. */
 #include "plan_internal.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,83 +13,19 @@ const char *hrs_plan_sv(const json_t *o, const char *k) { return json_string_val
 
 int hrs_plan_enabled(const json_t *u) { return json_is_true(json_object_get(u, "accountEnabled")); }
 
-static void lower_into(char *dst, size_t n, const char *s)
-{
-    size_t i = 0;
-    for (; s && s[i] && i + 1 < n; i++) dst[i] = (char)tolower((unsigned char)s[i]);
-    dst[i] = '\0';
-}
-
-void hrs_plan_index_put_lower(json_t *idx, const char *key, json_t *v)
-{
-    char k[512];
-    if (!key || !*key) { json_decref(v); return; }
-    lower_into(k, sizeof k, key);
-    json_object_set_new(idx, k, v);
-}
-
-json_t *hrs_plan_index_get_lower(const json_t *idx, const char *key)
-{
-    char k[512];
-    if (!key || !*key) return NULL;
-    lower_into(k, sizeof k, key);
-    return json_object_get(idx, k);
-}
-
-static void index_build(plan_ctx *c)
-{
-    dir_index *x = &c->x;
-    x->by_id = json_object();
-    x->by_employee_id = json_object();
-    x->by_upn = json_object();
-    x->by_mail = json_object();
-    x->taken_upns = json_object();
-    x->claimed = json_object();
-    size_t i;
-    json_t *u;
-    json_array_foreach(c->in->users, i, u) {
-        const char *id = sv(u, "id");
-        if (!id) continue;
-        json_object_set(x->by_id, id, u);
-        const char *eid = sv(u, "employeeId");
-        /* Several accounts may carry one employeeId (an old disabled one and a new one): the
-         * enabled one is the one to link. */
-        if (eid && *eid && (!json_object_get(x->by_employee_id, eid) || hrs_plan_enabled(u)))
-            json_object_set(x->by_employee_id, eid, u);
-        const char *upn = sv(u, "userPrincipalName");
-        hrs_plan_index_put_lower(x->by_upn, upn, json_incref(u));
-        hrs_plan_index_put_lower(x->taken_upns, upn, json_string(""));
-        hrs_plan_index_put_lower(x->by_mail, sv(u, "mail"), json_incref(u));
-    }
-    /* UPNs held by stored links (an account not readable yet, a pre-hire's) stay reserved for
-     * their person; those of creates an interrupted run has not finished, for everyone. */
-    const char *pid;
-    json_t *l;
-    json_object_foreach((json_t *)c->in->links, pid, l) {
-        const char *upn = sv(l, "upn");
-        if (upn && *upn && !hrs_plan_index_get_lower(x->taken_upns, upn))
-            hrs_plan_index_put_lower(x->taken_upns, upn, json_string(pid));
-    }
-    const char *upn;
-    json_object_foreach((json_t *)c->in->reserved, upn, l) hrs_plan_index_put_lower(x->taken_upns, upn, json_string(""));
-}
-
-static void index_free(dir_index *x)
-{
-    json_decref(x->by_id);
-    json_decref(x->by_employee_id);
-    json_decref(x->by_upn);
-    json_decref(x->by_mail);
-    json_decref(x->taken_upns);
-    json_decref(x->claimed);
-}
-
 void hrs_plan_person_name(const json_t *p, char *out, size_t n)
 {
     const char *pref = sv(p, "preferred_name"), *f = sv(p, "first_name"), *l = sv(p, "last_name");
     if (pref && *pref) snprintf(out, n, "%s", pref);
     else snprintf(out, n, "%s%s%s", f ? f : "", f && l ? " " : "", l ? l : "");
     if (!*out) snprintf(out, n, "%s", sv(p, "id") ? sv(p, "id") : "?");
+}
+
+void hrs_plan_entry_name(const json_t *p, const json_t *d, char *out, size_t n)
+{
+    const char *dn = sv(json_object_get(d, "attributes"), "displayName");
+    if (dn && *dn) snprintf(out, n, "%s", dn);
+    else hrs_plan_person_name(p, out, n);
 }
 
 const char *hrs_plan_today_of(const plan_ctx *c, const json_t *d)
@@ -101,22 +36,21 @@ const char *hrs_plan_today_of(const plan_ctx *c, const json_t *d)
 
 /* Finds the account of a person: stored link, then employeeId, then email against UPN and mail
  * (enabled accounts only for the last three). Sets *how to the rule that matched. */
-static json_t *link_person(const plan_ctx *c, const char *pid, const json_t *attrs, const json_t *person,
-                           const char **how)
+static const dir_user *link_person(const plan_ctx *c, const char *pid, const json_t *attrs, const json_t *person,
+                                   const char **how)
 {
     const dir_index *x = &c->x;
-    const char *oid = sv(json_object_get(c->in->links, pid), "object_id");
-    json_t *u = oid ? json_object_get(x->by_id, oid) : NULL;
+    const dir_user *u = hrs_plan_user(c, sv(json_object_get(c->in->links, pid), "object_id"));
     if (u) { *how = "stored link"; return u; }
     const char *eid = sv(attrs, "employeeId");
     if (!eid) eid = pid;
-    u = json_object_get(x->by_employee_id, eid);
-    if (u && hrs_plan_enabled(u)) { *how = "employeeId"; return u; }
+    u = hrs_plan_map_get(&x->by_employee_id, eid);
+    if (u && u->enabled) { *how = "employeeId"; return u; }
     const char *mail = sv(person, "email");
-    u = hrs_plan_index_get_lower(x->by_upn, mail);
-    if (u && hrs_plan_enabled(u)) { *how = "email = userPrincipalName"; return u; }
-    u = hrs_plan_index_get_lower(x->by_mail, mail);
-    if (u && hrs_plan_enabled(u)) { *how = "email = mail"; return u; }
+    u = hrs_plan_map_get(&x->by_upn, mail);
+    if (u && u->enabled) { *how = "email = userPrincipalName"; return u; }
+    u = hrs_plan_map_get(&x->by_mail, mail);
+    if (u && u->enabled) { *how = "email = mail"; return u; }
     return NULL;
 }
 
@@ -146,18 +80,45 @@ void hrs_plan_note(plan_ctx *c, const char *fmt, ...)
     json_array_append_new(c->notes, json_string(buf));
 }
 
-/* Group changes for one person. members of groups is keyed by object id; oid may be NULL for a
- * create (then every wanted group is an add). */
-static int group_changes(plan_ctx *c, const json_t *want, const char *oid, json_t *entry, const char *pid,
+json_t *hrs_plan_make_entry(const char *pid, const char *name, const char *action, const char *lifecycle,
+                            const json_t *user, const char *linked_by, const json_t *ops)
+{
+    const char *lc = sv(ops, "lifecycle");
+    json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "person", pid, "name", name, "action", action,
+                          "lifecycle", lc ? lc : lifecycle, "object_id", sv(user, "id"), "upn",
+                          sv(user, "userPrincipalName"), "linked_by", linked_by);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)ops, k, v) {
+        if (e && strcmp(k, "lifecycle") != 0 && json_object_set(e, k, v) != 0) {
+            json_decref(e);
+            e = NULL;
+        }
+    }
+    return e;
+}
+
+json_t *hrs_plan_entry_of(plan_ctx *c, plan_who *w)
+{
+    if (w->entry || !w->unchanged) return w->entry;
+    char name[300];
+    hrs_plan_entry_name(w->person, json_object_get(c->in->decisions, w->pid), name, sizeof name);
+    w->entry = hrs_plan_make_entry(w->pid, name, "update", "mover", w->user, "stored link", NULL);
+    if (w->entry) w->unchanged = 0;
+    return w->entry;
+}
+
+/* Group changes for one person. du is NULL for a create (then every wanted group is an add). */
+static int group_changes(plan_ctx *c, const json_t *want, const dir_user *du, json_t *entry, const char *pid,
                          const char *name)
 {
-    const hrs_plan_input *in = c->in;
     json_t *add = json_array(), *rem = json_array();
     size_t i;
     json_t *g;
     json_array_foreach(want, i, g) {
         const char *gname = json_string_value(g);
-        json_t *grp = json_object_get(in->groups, gname);
+        long gi = hrs_plan_group_index(c, gname);
+        const json_t *grp = gi >= 0 ? c->x.group_objs[gi] : NULL;
         if (!json_is_object(grp)) {
             char r[600];
             snprintf(r, sizeof r, "group '%s' does not exist in the directory (hrsync does not create groups)", gname);
@@ -166,17 +127,18 @@ static int group_changes(plan_ctx *c, const json_t *want, const char *oid, json_
             json_decref(rem);
             return -1;
         }
-        if (oid && json_object_get(json_object_get(grp, "members"), oid)) continue;
+        if (du && hrs_plan_is_member(c, (size_t)gi, du->acct)) continue;
         json_array_append_new(add, json_pack("{s:s, s:s}", "group", gname, "id", sv(grp, "id")));
     }
-    /* Removal from managed groups the person no longer belongs in. */
-    const char *gname;
-    json_t *grp;
-    json_object_foreach((json_t *)in->groups, gname, grp) {
-        if (!oid || !json_is_object(grp) || !json_object_get(json_object_get(grp, "members"), oid)) continue;
+    /* Removal from managed groups the person no longer belongs in (in the groups' order). */
+    size_t n = 0;
+    const uint32_t *member_of = du ? hrs_plan_groups_of(c, du->acct, &n) : NULL;
+    for (size_t k = 0; k < n; k++) {
+        const char *gname = c->x.group_names[member_of[k]];
         int wanted = 0;
         json_array_foreach(want, i, g) wanted |= strcmp(json_string_value(g), gname) == 0;
-        if (!wanted) json_array_append_new(rem, json_pack("{s:s, s:s}", "group", gname, "id", sv(grp, "id")));
+        if (!wanted)
+            json_array_append_new(rem, json_pack("{s:s, s:s}", "group", gname, "id", sv(c->x.group_objs[member_of[k]], "id")));
     }
     if (json_array_size(add)) json_object_set(entry, "groups_add", add);
     if (json_array_size(rem)) json_object_set(entry, "groups_remove", rem);
@@ -191,11 +153,16 @@ const char *hrs_plan_free_upn(plan_ctx *c, const json_t *cands, const char *pid)
     json_t *cand;
     json_array_foreach(cands, i, cand) {
         const char *u = json_string_value(cand);
-        json_t *t = hrs_plan_index_get_lower(c->x.taken_upns, u);
-        const char *owner = json_string_value(t);
-        if (u && (!t || (owner && *owner && pid && strcmp(owner, pid) == 0))) return u;
+        long t = hrs_plan_map_find(&c->x.taken_upns, u);
+        const char *owner = t >= 0 ? c->x.taken_upns.entries[t].val : NULL;
+        if (u && (t < 0 || (owner && *owner && pid && strcmp(owner, pid) == 0))) return u;
     }
     return NULL;
+}
+
+void hrs_plan_take_upn(plan_ctx *c, const char *upn)
+{
+    if (hrs_plan_map_put(&c->x.taken_upns, upn, "") < 0) c->oom = 1;
 }
 
 static json_t *plan_create(plan_ctx *c, const json_t *person, const json_t *d, const char *pid, const char *name)
@@ -215,28 +182,46 @@ static json_t *plan_create(plan_ctx *c, const json_t *person, const json_t *d, c
                           "lifecycle", "joiner", "upn", upn, "upn_candidates", cands, "account_enabled", enabled,
                           "attributes", attrs);
     if (group_changes(c, json_object_get(d, "groups"), NULL, e, pid, name) != 0) { json_decref(e); return NULL; }
-    hrs_plan_index_put_lower(c->x.taken_upns, upn, json_string(""));
+    hrs_plan_take_upn(c, upn);
     return e;
 }
 
 /* Takes every entry of person pid out of the plan. */
-static void drop_entries(json_t *entries, const char *pid)
+static void drop_entries(plan_ctx *c, const char *pid)
 {
-    for (size_t j = json_array_size(entries); j-- > 0;)
-        if (strcmp(sv(json_array_get(entries, j), "person"), pid) == 0) json_array_remove(entries, j);
+    for (plan_who *w = hrs_plan_who(c, pid); w; w = w->same) {
+        json_decref(w->entry);
+        w->entry = NULL;
+        w->unchanged = 0;
+    }
 }
 
-static int has_ops(const json_t *e)
+/* Whether gathered operations (or a whole entry) hold something to do; drift is not counted. */
+static int has_op_keys(const json_t *e)
 {
     static const char *const keys[] = { "changes", "groups_add", "groups_remove" };
     static const char *const ops[] = { "rename", "enable", "disable", "leave_date", "revoke", "manager" };
-    const char *a = sv(e, "action"), *how = sv(e, "linked_by");
-    if (strcmp(a, "create") == 0) return 1;
-    if (how && strcmp(how, "stored link") != 0) return 1;
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (json_array_size(json_object_get(e, keys[i]))) return 1;
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
         if (json_object_get(e, ops[i])) return 1;
+    return 0;
+}
+
+static int has_ops(const json_t *e)
+{
+    const char *a = sv(e, "action"), *how = sv(e, "linked_by");
+    if (strcmp(a, "create") == 0) return 1;
+    if (how && strcmp(how, "stored link") != 0) return 1;
+    return has_op_keys(e);
+}
+
+/* Puts e in the plan's changes when it has something to do or report; else counts an update
+ * as unchanged. */
+static int keep_entry(json_t *e, json_t *changes, size_t *unchanged)
+{
+    if (has_ops(e) || json_array_size(json_object_get(e, "drift"))) return json_array_append(changes, e);
+    if (strcmp(sv(e, "action"), "update") == 0) (*unchanged)++;
     return 0;
 }
 
@@ -245,7 +230,7 @@ static void count(json_t *summary, const char *key, size_t n)
     json_object_set_new(summary, key, json_integer(json_integer_value(json_object_get(summary, key)) + (json_int_t)n));
 }
 
-static json_t *summarise(plan_ctx *c, size_t people, size_t unchanged)
+static json_t *summarise(plan_ctx *c, const json_t *entries, size_t people, size_t unchanged)
 {
     static const char *const zero[] = { "create", "update", "link", "enable", "disable", "leave_date", "revoke",
                                         "group_add", "group_remove", "manager", "rename", "drift", NULL };
@@ -255,7 +240,7 @@ static json_t *summarise(plan_ctx *c, size_t people, size_t unchanged)
     for (size_t i = 0; zero[i]; i++) json_object_set_new(s, zero[i], json_integer(0));
     size_t i;
     json_t *e;
-    json_array_foreach(c->entries, i, e) {
+    json_array_foreach(entries, i, e) {
         const char *a = sv(e, "action"), *how = sv(e, "linked_by");
         if (strcmp(a, "create") == 0) count(s, "create", 1);
         if (json_array_size(json_object_get(e, "changes"))) count(s, "update", 1);
@@ -270,35 +255,51 @@ static json_t *summarise(plan_ctx *c, size_t people, size_t unchanged)
     return s;
 }
 
-/* An included person with an account: attributes, account state, UPN and groups. Returns the
- * entry, or NULL (quarantined; or *new_account set when rehire = "new" wants a new account). */
-static json_t *plan_linked(plan_ctx *c, const json_t *user, const json_t *person, const json_t *d, const char *pid,
-                           const char *name, const char *how, int *new_account)
+int hrs_plan_packable(const char *name)
 {
-    const char *oid = sv(user, "id");
-    json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "person", pid, "name", name, "action", "update",
-                          "lifecycle", "mover", "object_id", oid, "upn", sv(user, "userPrincipalName"), "linked_by", how);
-    if (!hrs_plan_enabled(user) && hrs_plan_account_state(c, e, user, person, d, pid) == 1) {
+    if (strlen(name) < 299) return 1;
+    json_t *t = json_string(name);
+    json_decref(t);
+    return t != NULL;
+}
+
+/* An included person with an account: attributes, account state, UPN and groups, gathered in
+ * c->scratch. Returns the entry; or NULL with *unchanged set when there is nothing to do or
+ * report (no entry is made then: see hrs_plan_entry_of); or NULL (quarantined; or *new_account
+ * set when rehire = "new" wants a new account). */
+static json_t *plan_linked(plan_ctx *c, const dir_user *du, const json_t *person, const json_t *d, const char *pid,
+                           const char *name, const char *how, int *new_account, int *unchanged)
+{
+    json_t *ops = c->scratch, *e = NULL;
+    json_object_clear(ops);
+    if (!du->enabled && hrs_plan_account_state(c, ops, du->user, person, d, pid) == 1) {
         *new_account = 1;
-        json_decref(e);
-        return NULL;
+        goto out;
     }
-    hrs_plan_attribute_changes(c, e, user, d, pid);
-    hrs_plan_rename(c, e, user, d, pid, name);
-    if (group_changes(c, json_object_get(d, "groups"), oid, e, pid, name) != 0) { json_decref(e); return NULL; }
+    hrs_plan_attribute_changes(c, ops, du->user, d, pid);
+    hrs_plan_rename(c, ops, du->user, d, pid, name);
+    if (group_changes(c, json_object_get(d, "groups"), du, ops, pid, name) != 0 || !hrs_plan_packable(name)) goto out;
+    if (strcmp(how, "stored link") == 0 && !has_op_keys(ops) && !json_array_size(json_object_get(ops, "drift"))) {
+        *unchanged = 1;
+        goto out;
+    }
+    e = hrs_plan_make_entry(pid, name, "update", "mover", du->user, how, ops);
+    if (!e) c->oom = 1;
+out:
+    json_object_clear(ops);
     return e;
 }
 
-static void plan_person(plan_ctx *c, const json_t *p)
+static void plan_person(plan_ctx *c, plan_who *w)
 {
     const hrs_plan_input *in = c->in;
-    const char *pid = sv(p, "id");
-    char name[300];
-    hrs_plan_person_name(p, name, sizeof name);
+    const json_t *p = w->person;
+    const char *pid = w->pid;
     const json_t *d = pid ? json_object_get(in->decisions, pid) : NULL;
-    if (!d || json_object_get(c->bad, pid)) return;
-    const char *dn = sv(json_object_get(d, "attributes"), "displayName");
-    if (dn && *dn) snprintf(name, sizeof name, "%s", dn);
+    plan_who *me = hrs_plan_self(c, w);
+    if (!d || !me || me->bad) return;
+    char name[300];
+    hrs_plan_entry_name(p, d, name, sizeof name);
     if (sv(d, "error")) {
         hrs_plan_quarantine(c, pid, name, sv(d, "error"));
         if (sv(d, "failure"))   /* decide.h: error, budget, memory, invalid, date */
@@ -308,44 +309,49 @@ static void plan_person(plan_ctx *c, const json_t *p)
     if (!json_is_true(json_object_get(d, "include"))) {
         c->out_of_scope++;
         /* A leaver: only an account hrsync manages (a stored link) is touched. */
-        const char *oid = sv(json_object_get(in->links, pid), "object_id");
-        json_t *user = oid ? json_object_get(c->x.by_id, oid) : NULL;
-        if (!user) return;
-        json_t *e = hrs_plan_leaver(c, pid, name, p, d, user, sv(d, "reason"));
-        if (e) json_array_append_new(c->entries, e);
+        const dir_user *du = hrs_plan_user(c, sv(json_object_get(in->links, pid), "object_id"));
+        if (du) w->entry = hrs_plan_leaver(c, pid, name, p, d, du, sv(d, "reason"));
         return;
     }
     c->in_scope++;
     const char *how = NULL;
-    json_t *user = link_person(c, pid, json_object_get(d, "attributes"), p, &how);
-    if (user) {
-        const char *oid = sv(user, "id");
-        const char *other = sv(c->x.claimed, oid);
+    const dir_user *du = link_person(c, pid, json_object_get(d, "attributes"), p, &how);
+    if (du) {
+        const char *other = c->x.claimed[du->acct];
         if (other) {
             char r[400];
             snprintf(r, sizeof r, "account %s is matched by persons %s and %s; nothing is written for either until that is resolved",
-                     sv(user, "userPrincipalName") ? sv(user, "userPrincipalName") : oid, other, pid);
+                     du->upn ? du->upn : du->id, other, pid);
             hrs_plan_quarantine(c, pid, name, r);
             hrs_plan_quarantine(c, other, other, r);
-            drop_entries(c->entries, other);
-            json_object_del(c->accounts, other);
-            json_object_set_new(c->bad, other, json_string(r));
-            json_object_set_new(c->bad, pid, json_string(r));
+            drop_entries(c, other);
+            plan_who *ow = hrs_plan_who(c, other);
+            if (ow) {
+                ow->account = NULL;
+                ow->bad = 1;
+            }
+            me->bad = 1;
             return;
         }
-        json_object_set_new(c->x.claimed, oid, json_string(pid));
+        c->x.claimed[du->acct] = pid;
     }
     json_t *e = NULL;
+    int unchanged = 0;
     const char *replaces = NULL;
-    if (user) {
+    if (du) {
         int new_account = 0;
-        e = plan_linked(c, user, p, d, pid, name, how, &new_account);
-        if (new_account) replaces = sv(user, "id");
-        else if (!e) return;
+        e = plan_linked(c, du, p, d, pid, name, how, &new_account, &unchanged);
+        if (new_account) replaces = du->id;
+        else if (!e && !unchanged) return;
         else {
-            json_object_set(c->users_of, pid, user);
-            json_object_set_new(c->accounts, pid, json_string(sv(user, "id")));
+            me->user_of = du->user;
+            me->account = du->id;
         }
+    }
+    if (unchanged) {
+        w->unchanged = 1;
+        w->user = du->user;
+        return;
     }
     if (!e) {
         e = plan_create(c, p, d, pid, name);
@@ -354,9 +360,9 @@ static void plan_person(plan_ctx *c, const json_t *p)
             json_object_set_new(e, "replaces", json_string(replaces));
             json_object_set_new(e, "lifecycle", json_string("rehire"));
         }
-        json_object_set_new(c->accounts, pid, json_string(""));
+        me->account = "";
     }
-    json_array_append_new(c->entries, e);
+    w->entry = e;
 }
 
 int hrs_plan_build(const hrs_plan_input *in, json_t **plan, hrs_err *err)
@@ -364,53 +370,47 @@ int hrs_plan_build(const hrs_plan_input *in, json_t **plan, hrs_err *err)
     plan_ctx c;
     memset(&c, 0, sizeof c);
     c.in = in;
-    c.entries = json_array();
+    c.gone = json_array();
+    c.scratch = json_object();
     c.q = json_array();
     c.notes = json_array();
-    c.people_by_id = json_object();
-    c.bad = json_object();
-    c.accounts = json_object();
-    c.users_of = json_object();
+    json_t *changes = json_array();
     *plan = NULL;
     int rc = -1;
+    if (!c.gone || !c.scratch || !c.q || !c.notes || !changes) goto oom;
     if (hrs_plan_settings(&c, err) != 0) goto out;
-    index_build(&c);
-    size_t people = 0, i;
-    json_t *p, *sq;
+    if (hrs_plan_index_build(&c) != 0) goto oom;
+    size_t i;
+    json_t *sq;
     json_array_foreach(in->source_quarantine, i, sq) json_array_append(c.q, sq);
-    json_array_foreach(in->people, i, p) {
-        const char *pid = sv(p, "id");
-        if (pid) json_object_set(c.people_by_id, pid, p);
-    }
-    hrs_plan_bad_input(&c);
-    json_array_foreach(in->people, i, p) {
-        people++;
-        plan_person(&c, p);
-    }
+    if (hrs_plan_bad_input(&c) != 0) goto oom;
+    for (i = 0; i < c.npeople; i++) plan_person(&c, &c.who[i]);
     if (!in->partial) hrs_plan_gone(&c);
-    hrs_plan_managers(&c);
+    if (hrs_plan_managers(&c) != 0 || c.oom) goto oom;
     /* People with nothing to do or report are counted, not listed. */
     size_t unchanged = 0;
-    for (size_t j = json_array_size(c.entries); j-- > 0;) {
-        json_t *e = json_array_get(c.entries, j);
-        if (has_ops(e) || json_array_size(json_object_get(e, "drift"))) continue;
-        if (strcmp(sv(e, "action"), "update") == 0) unchanged++;
-        json_array_remove(c.entries, j);
+    json_t *e;
+    for (i = 0; i < c.npeople; i++) {
+        if (c.who[i].unchanged) unchanged++;
+        else if (c.who[i].entry && keep_entry(c.who[i].entry, changes, &unchanged) != 0) goto oom;
     }
-    json_t *summary = summarise(&c, people, unchanged);
-    *plan = json_pack("{s:s, s:o, s:O, s:O, s:O}", "today", in->today, "summary", summary, "changes", c.entries,
+    json_array_foreach(c.gone, i, e)
+        if (keep_entry(e, changes, &unchanged) != 0) goto oom;
+    json_t *summary = summarise(&c, changes, c.npeople, unchanged);
+    *plan = json_pack("{s:s, s:o, s:O, s:O, s:O}", "today", in->today, "summary", summary, "changes", changes,
                       "quarantine", c.q, "notes", c.notes);
-    index_free(&c.x);
-    if (!*plan) { hrs_err_set(err, "out of memory building the plan"); goto out; }
+    if (!*plan) goto oom;
     rc = 0;
+    goto out;
+oom:
+    hrs_err_set(err, "out of memory building the plan");
 out:
-    json_decref(c.entries);
+    hrs_plan_index_free(&c);
+    json_decref(changes);
+    json_decref(c.gone);
+    json_decref(c.scratch);
     json_decref(c.q);
     json_decref(c.notes);
-    json_decref(c.people_by_id);
-    json_decref(c.bad);
-    json_decref(c.accounts);
-    json_decref(c.users_of);
     return rc;
 }
 

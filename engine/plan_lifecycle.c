@@ -78,53 +78,72 @@ int hrs_plan_settings(plan_ctx *c, hrs_err *err)
 
 static void mark_bad(plan_ctx *c, const char *pid, const char *reason)
 {
-    if (json_object_get(c->bad, pid)) return;
+    plan_who *w = hrs_plan_who(c, pid);
+    if (!w || w->bad) return;
     char name[300];
-    const json_t *p = json_object_get(c->people_by_id, pid);
-    const json_t *d = json_object_get(c->in->decisions, pid);
-    const char *dn = sv(json_object_get(d, "attributes"), "displayName");
-    if (dn && *dn) snprintf(name, sizeof name, "%s", dn);
-    else hrs_plan_person_name(p, name, sizeof name);
-    json_object_set_new(c->bad, pid, json_string(reason));
+    hrs_plan_entry_name(w->person, json_object_get(c->in->decisions, pid), name, sizeof name);
+    w->bad = 1;
     hrs_plan_quarantine(c, pid, name, reason);
 }
 
-static void duplicate_emails(plan_ctx *c)
+/* People who share an email (compared without case), in the order the first of each email
+ * comes in the source, each list in source order. */
+static int duplicate_emails(plan_ctx *c)
 {
-    json_t *by_mail = json_object();
-    size_t i;
-    json_t *p;
-    json_array_foreach(c->in->people, i, p) {
-        const char *mail = sv(p, "email"), *pid = sv(p, "id");
-        if (!mail || !*mail || !pid) continue;
-        json_t *list = hrs_plan_index_get_lower(by_mail, mail);
-        if (!list) { list = json_array(); hrs_plan_index_put_lower(by_mail, mail, list); }
-        json_array_append_new(list, json_string(pid));
+    size_t n = c->npeople;
+    plan_map first;                                   /* email -> position + 1 of its first person */
+    size_t *next = calloc(n ? n : 1, sizeof *next);   /* position + 1 of the next with that email */
+    size_t *count = calloc(n ? n : 1, sizeof *count); /* people with the email, at the first */
+    size_t *last = calloc(n ? n : 1, sizeof *last);   /* position of the last so far, at the first */
+    int rc = next && count && last && hrs_plan_map_init(&first, 0, 1) == 0 ? 0 : -1;   /* grows with the emails */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *mail = sv(c->who[i].person, "email");
+        if (!mail || !*mail || !c->who[i].pid) continue;
+        const void *f = hrs_plan_map_get(&first, mail);
+        if (!f) {
+            rc = hrs_plan_map_put(&first, mail, (const void *)(uintptr_t)(i + 1)) < 0 ? -1 : 0;
+            count[i] = 1;
+            last[i] = i;
+            continue;
+        }
+        size_t head = (size_t)(uintptr_t)f - 1;
+        next[last[head]] = i + 1;
+        last[head] = i;
+        count[head]++;
     }
-    const char *mail;
-    json_t *list;
-    json_object_foreach(by_mail, mail, list) {
-        if (json_array_size(list) < 2) continue;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (count[i] < 2) continue;
+        const char *mail = sv(c->who[i].person, "email");
+        char low[PLAN_MAP_FOLD_MAX + 1];   /* the email as compared: lower-cased, cut */
+        size_t l = 0;
+        for (; mail[l] && l < PLAN_MAP_FOLD_MAX; l++)
+            low[l] = (char)(mail[l] >= 'A' && mail[l] <= 'Z' ? mail[l] - 'A' + 'a' : mail[l]);
+        low[l] = '\0';
         char ids[400] = "";
-        size_t o = 0;
-        json_array_foreach(list, i, p) {
-            int w = snprintf(ids + o, sizeof ids - o, "%s%s", i ? ", " : "", json_string_value(p));
+        size_t o = 0, k = 0;
+        for (size_t j = i + 1; j; j = next[j - 1], k++) {
+            int w = snprintf(ids + o, sizeof ids - o, "%s%s", k ? ", " : "", c->who[j - 1].pid);
             if (w < 0 || (size_t)w >= sizeof ids - o) break;
             o += (size_t)w;
         }
-        char r[700];
-        snprintf(r, sizeof r, "email %s is given for persons %s in HR; nothing is written for them until HR fixes it", mail, ids);
-        json_array_foreach(list, i, p) mark_bad(c, json_string_value(p), r);
+        char r[700];   /* cut when the email is very long, as it always was */
+        if (snprintf(r, sizeof r, "email %s is given for persons %s in HR; nothing is written for them until HR fixes it",
+                     low, ids) < 0)
+            continue;
+        for (size_t j = i + 1; j; j = next[j - 1]) mark_bad(c, c->who[j - 1].pid, r);
     }
-    json_decref(by_mail);
+    if (next && count && last) hrs_plan_map_free(&first);
+    free(next);
+    free(count);
+    free(last);
+    return rc;
 }
 
 static void termination_before_hire(plan_ctx *c)
 {
-    size_t i;
-    json_t *p;
-    json_array_foreach(c->in->people, i, p) {
-        const char *hire = sv(p, "hire_date"), *term = sv(p, "termination_date"), *pid = sv(p, "id");
+    for (size_t i = 0; i < c->npeople; i++) {
+        const json_t *p = c->who[i].person;
+        const char *hire = sv(p, "hire_date"), *term = sv(p, "termination_date"), *pid = c->who[i].pid;
         if (!pid || !hire || !term || strcmp(term, hire) >= 0) continue;
         char r[300];
         snprintf(r, sizeof r, "termination date %s is before the hire date %s in HR; nothing is written for this person until HR fixes it",
@@ -135,47 +154,45 @@ static void termination_before_hire(plan_ctx *c)
 
 /* Follows supervisor_id from every person; a walk that comes back onto itself is a loop, and
  * everyone on it is held back. Each person is walked once. */
-static void manager_loops(plan_ctx *c)
+static int manager_loops(plan_ctx *c)
 {
-    json_t *state = json_object();   /* pid -> 1 on the current walk, 2 done */
-    size_t i, n = json_array_size(c->in->people);
-    const char **path = calloc(n + 1, sizeof *path);
-    json_t *p;
-    if (!path) { json_decref(state); return; }
-    json_array_foreach(c->in->people, i, p) {
+    size_t n = c->npeople;
+    plan_who **path = calloc(n + 1, sizeof *path);
+    if (!path) return -1;
+    for (size_t i = 0; i < n; i++) {
         size_t len = 0;
-        const char *cur = sv(p, "id");
-        while (cur && !json_object_get(state, cur) && len < n) {
-            json_object_set_new(state, cur, json_integer(1));
+        plan_who *cur = hrs_plan_self(c, &c->who[i]);
+        while (cur && !cur->walk && len < n) {
+            cur->walk = 1;
             path[len++] = cur;
-            const char *sid = sv(json_object_get(c->people_by_id, cur), "supervisor_id");
-            cur = sid && *sid && json_object_get(c->people_by_id, sid) ? sid : NULL;
+            const char *sid = sv(cur->person, "supervisor_id");
+            cur = sid && *sid ? hrs_plan_who(c, sid) : NULL;
         }
-        if (cur && json_integer_value(json_object_get(state, cur)) == 1) {
+        if (cur && cur->walk == 1) {
             size_t from = 0;
-            while (from < len && strcmp(path[from], cur) != 0) from++;
+            while (from < len && path[from] != cur) from++;
             char r[800], chain[500] = "";
             size_t o = 0;
             for (size_t k = from; k <= len; k++) {
-                const char *who = k < len ? path[k] : cur;
+                const char *who = k < len ? path[k]->pid : cur->pid;
                 int w = snprintf(chain + o, sizeof chain - o, "%s%s", k > from ? " -> " : "", who);
                 if (w < 0 || (size_t)w >= sizeof chain - o) break;
                 o += (size_t)w;
             }
             snprintf(r, sizeof r, "manager loop in HR (supervisor_id %s); nothing is written for these people until HR fixes it", chain);
-            for (size_t k = from; k < len; k++) mark_bad(c, path[k], r);
+            for (size_t k = from; k < len; k++) mark_bad(c, path[k]->pid, r);
         }
-        for (size_t k = 0; k < len; k++) json_object_set_new(state, path[k], json_integer(2));
+        for (size_t k = 0; k < len; k++) path[k]->walk = 2;
     }
     free(path);
-    json_decref(state);
+    return 0;
 }
 
-void hrs_plan_bad_input(plan_ctx *c)
+int hrs_plan_bad_input(plan_ctx *c)
 {
-    duplicate_emails(c);
+    if (duplicate_emails(c) != 0) return -1;
     termination_before_hire(c);
-    manager_loops(c);
+    return manager_loops(c);
 }
 
 /* ---- joiners and rehires ---------------------------------------------------------------- */
@@ -286,23 +303,21 @@ void hrs_plan_rename(plan_ctx *c, json_t *e, const json_t *user, const json_t *d
         return;
     }
     json_object_set_new(e, "rename", json_pack("{s:s, s:s, s:O}", "old", cur, "new", neu, "candidates", cands));
-    hrs_plan_index_put_lower(c->x.taken_upns, neu, json_string(""));
+    hrs_plan_take_upn(c, neu);
 }
 
 /* ---- leavers ---------------------------------------------------------------------------- */
 
 json_t *hrs_plan_leaver(plan_ctx *c, const char *pid, const char *name, const json_t *person, const json_t *d,
-                        const json_t *user, const char *why)
+                        const dir_user *du, const char *why)
 {
-    const json_t *applied = json_object_get(c->in->applied, pid);
+    const json_t *applied = json_object_get(c->in->applied, pid), *user = du->user;
     const char *left = sv(applied, LEFT_KEY);
     const char *term = sv(person, "termination_date");
-    const char *oid = sv(user, "id");
-    json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "person", pid, "name", name, "action", "leaver",
-                          "lifecycle", "leaver", "object_id", oid, "upn", sv(user, "userPrincipalName"), "linked_by",
-                          "stored link");
+    json_t *e = c->scratch;   /* the operations, made into an entry when there are any */
+    json_object_clear(e);
     const char *reason = why && *why ? why : "no longer included by the policy";
-    if (c->set.leaver_disable && hrs_plan_enabled(user)) {
+    if (c->set.leaver_disable && du->enabled) {
         if (!left) {
             json_object_set_new(e, "disable", json_pack("{s:s, s:s?}", "reason", reason, "since", term));
         } else {
@@ -328,19 +343,24 @@ json_t *hrs_plan_leaver(plan_ctx *c, const char *pid, const char *name, const js
     }
     if (c->set.leaver_remove_groups) {
         json_t *rem = json_array();
-        const char *gname;
-        json_t *grp;
-        json_object_foreach((json_t *)c->in->groups, gname, grp)
-            if (json_is_object(grp) && json_object_get(json_object_get(grp, "members"), oid))
-                json_array_append_new(rem, json_pack("{s:s, s:s}", "group", gname, "id", sv(grp, "id")));
+        size_t n = 0;
+        const uint32_t *member_of = hrs_plan_groups_of(c, du->acct, &n);
+        for (size_t k = 0; k < n; k++)
+            json_array_append_new(rem, json_pack("{s:s, s:s}", "group", c->x.group_names[member_of[k]], "id",
+                                                 sv(c->x.group_objs[member_of[k]], "id")));
         if (json_array_size(rem)) json_object_set(e, "groups_remove", rem);
         json_decref(rem);
     }
     static const char *const ops[] = { "disable", "revoke", "leave_date", "groups_remove", "drift" };
-    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-        if (json_object_get(e, ops[i])) return e;
-    json_decref(e);
-    return NULL;
+    json_t *entry = NULL;
+    for (size_t i = 0; i < sizeof ops / sizeof *ops && !entry; i++) {
+        if (!json_object_get(e, ops[i])) continue;
+        entry = hrs_plan_make_entry(pid, name, "leaver", "leaver", user, "stored link", e);
+        if (!entry && hrs_plan_packable(name)) c->oom = 1;
+        break;
+    }
+    json_object_clear(e);
+    return entry;
 }
 
 void hrs_plan_gone(plan_ctx *c)
@@ -356,9 +376,10 @@ void hrs_plan_gone(plan_ctx *c)
     const char *pid;
     json_t *l;
     json_object_foreach((json_t *)c->in->links, pid, l) {
-        if (json_object_get(c->people_by_id, pid) || json_object_get(unreadable_ids, pid)) continue;
-        const json_t *user = json_object_get(c->x.by_id, sv(l, "object_id"));
-        if (!user) continue;
+        if (hrs_plan_who(c, pid) || json_object_get(unreadable_ids, pid)) continue;
+        const dir_user *du = hrs_plan_user(c, sv(l, "object_id"));
+        if (!du) continue;
+        const json_t *user = du->user;
         const char *name = sv(user, "displayName") ? sv(user, "displayName") : sv(user, "userPrincipalName");
         if (unreadable) {
             hrs_plan_note(c, "%s (%s, %s) is not in the source, but %zu record%s could not be read: the account is "
@@ -367,46 +388,63 @@ void hrs_plan_gone(plan_ctx *c)
                           unreadable == 1 ? "" : "s");
             continue;
         }
-        json_t *e = hrs_plan_leaver(c, pid, name ? name : pid, NULL, NULL, user, "not in the source any more");
-        if (e) json_array_append_new(c->entries, e);
+        json_t *e = hrs_plan_leaver(c, pid, name ? name : pid, NULL, NULL, du, "not in the source any more");
+        if (e && json_array_append_new(c->gone, e) != 0) c->oom = 1;
     }
     json_decref(unreadable_ids);
 }
 
 /* ---- managers --------------------------------------------------------------------------- */
 
-void hrs_plan_managers(plan_ctx *c)
+/* The last record with w's id that has an entry (made or unchanged), or NULL. */
+static plan_who *with_entry(plan_who *w)
 {
-    if (!c->set.manager) return;
-    json_t *entry_of = json_object();
-    size_t i;
-    json_t *e, *p;
-    json_array_foreach(c->entries, i, e) json_object_set(entry_of, sv(e, "person"), e);
-    json_array_foreach(c->in->people, i, p) {
-        const char *pid = sv(p, "id"), *sid = sv(p, "supervisor_id");
-        if (!pid || !sid || !*sid || !json_object_get(c->accounts, pid) || json_object_get(c->bad, pid)) continue;
-        json_t *entry = json_object_get(entry_of, pid);
-        if (!entry || strcmp(sv(entry, "action"), "leaver") == 0) continue;
-        const char *name = sv(entry, "name");
-        const json_t *sup = json_object_get(c->people_by_id, sid);
+    for (; w; w = w->same)
+        if (w->entry || w->unchanged) return w;
+    return NULL;
+}
+
+/* The name the entry of w gives. */
+static void name_of(const plan_ctx *c, const plan_who *w, char *out, size_t n)
+{
+    if (w->entry) snprintf(out, n, "%s", sv(w->entry, "name"));
+    else hrs_plan_entry_name(w->person, json_object_get(c->in->decisions, w->pid), out, n);
+}
+
+int hrs_plan_managers(plan_ctx *c)
+{
+    if (!c->set.manager) return 0;
+    for (size_t i = 0; i < c->npeople; i++) {
+        plan_who *me = hrs_plan_self(c, &c->who[i]);
+        if (!me || !me->account || me->bad) continue;
+        const char *pid = c->who[i].pid, *sid = sv(c->who[i].person, "supervisor_id");
+        if (!sid || !*sid) continue;
+        plan_who *ew = with_entry(me);
+        if (!ew || (ew->entry && strcmp(sv(ew->entry, "action"), "leaver") == 0)) continue;
+        /* The names are only made for a note or a manager to set. */
+        char name[300], sname[300];
+        plan_who *sup = hrs_plan_who(c, sid);
         if (!sup) {
+            name_of(c, ew, name, sizeof name);
             hrs_plan_note(c, "the manager of %s (%s), supervisor_id %s, is not in the source: the manager is not set", name, pid, sid);
             continue;
         }
-        char sname[300];
-        json_t *sentry = json_object_get(entry_of, sid);
-        if (sentry) snprintf(sname, sizeof sname, "%s", sv(sentry, "name"));
-        else hrs_plan_person_name(sup, sname, sizeof sname);
-        const char *macct = sv(c->accounts, sid);
+        const char *macct = sup->account;
+        const char *current = macct ? sv(json_object_get(me->user_of, "manager"), "id") : NULL;
+        if (macct && *macct && current && strcmp(current, macct) == 0) continue;
+        plan_who *sw = with_entry(sup);
+        if (sw) name_of(c, sw, sname, sizeof sname);
+        else hrs_plan_person_name(sup->person, sname, sizeof sname);
+        name_of(c, ew, name, sizeof name);
         if (!macct) {
             hrs_plan_note(c, "the manager of %s (%s), %s (%s), %s: the manager is not set", name, pid, sname, sid,
-                          json_object_get(c->bad, sid) ? "is held back (see quarantine)" : "is not in scope");
+                          sup->bad ? "is held back (see quarantine)" : "is not in scope");
             continue;
         }
-        const char *current = sv(json_object_get(json_object_get(c->users_of, pid), "manager"), "id");
-        if (*macct && current && strcmp(current, macct) == 0) continue;
+        json_t *entry = hrs_plan_entry_of(c, ew);
+        if (!entry) return -1;
         json_object_set_new(entry, "manager", json_pack("{s:s, s:s, s:s?, s:s?}", "person", sid, "name", sname, "id",
                                                         *macct ? macct : NULL, "old", current));
     }
-    json_decref(entry_of);
+    return 0;
 }

@@ -408,7 +408,7 @@ int hrs_source_alexishr_read(const json_t *cfg, hrs_source_result *out, hrs_err 
         json_t *f = employee_fields(&a, emp, depts, offices, why, sizeof why);
         int r;
         if (f) {
-            r = hrs_person_set_add(&set, where, f, emp, err);
+            r = hrs_person_set_add_shared(&set, where, f, emp, err);
         } else {
             const char *id = json_string_value(json_object_get(emp, "id"));
             r = hrs_person_set_reject(&set, where, id, why, err);

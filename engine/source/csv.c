@@ -301,27 +301,77 @@ static int read_header(csv_reader *r, csv_row *row, const char *path, const json
     return 0;
 }
 
-/* Hands one readable row to the person set. */
+/* Cells repeat down a column (statuses, departments, offices, first names, hire dates…): each
+ * column keeps the strings it made last in a small direct-mapped cache (slots picked by the hash
+ * of the text), and a cell equal to a cached string takes a new reference to it instead of a
+ * string of its own. JSON strings are never changed once made. */
+#define CELL_CACHE 1024            /* slots of a column */
+#define CELL_CACHE_ALL (1 << 18)   /* slots of all columns together, at most */
+
+typedef struct cell_cache {
+    json_t **slot;      /* ncols * per_col, each a reference or NULL (owned) */
+    size_t ncols, per_col;
+    json_t *empty;      /* "" for every empty cell */
+} cell_cache;
+
+static int cache_init(cell_cache *cc, size_t ncols)
+{
+    cc->ncols = ncols;
+    cc->per_col = CELL_CACHE;
+    while (cc->per_col > 1 && cc->per_col * ncols > CELL_CACHE_ALL) cc->per_col /= 2;
+    cc->slot = calloc(ncols ? ncols * cc->per_col : 1, sizeof *cc->slot);
+    cc->empty = json_string("");
+    return cc->slot && cc->empty ? 0 : -1;
+}
+
+static void cache_free(cell_cache *cc)
+{
+    for (size_t i = 0; cc->slot && i < cc->ncols * cc->per_col; i++) json_decref(cc->slot[i]);
+    free(cc->slot);
+    json_decref(cc->empty);
+    memset(cc, 0, sizeof *cc);
+}
+
+/* The cell (text of len bytes, checked UTF-8 without NUL) of column col as a JSON string: a new
+ * reference. NULL when out of memory. */
+static json_t *cache_cell(cell_cache *cc, size_t col, const char *text, size_t len)
+{
+    if (!len) return json_incref(cc->empty);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)text[i]) * 16777619u;
+    json_t **slot = &cc->slot[col * cc->per_col + ((h ^ h >> 16) & (cc->per_col - 1))];
+    if (*slot && json_string_length(*slot) == len && memcmp(json_string_value(*slot), text, len) == 0)
+        return json_incref(*slot);
+    json_t *cell = json_stringn_nocheck(text, len);
+    if (!cell) return NULL;
+    json_decref(*slot);
+    *slot = json_incref(cell);
+    return cell;
+}
+
+/* Hands one readable row to the person set. fields is the object the row's fields are put in
+ * (used again for every row: each row sets the same keys). A cell is one JSON string, shared
+ * by raw, fields and the person (and by the equal cells of the column that cc still holds). */
 static int add_row(hrs_person_set *set, const csv_row *row, const json_t *names,
-                   const json_t *targets, hrs_err *err)
+                   const json_t *targets, json_t *fields, cell_cache *cc, hrs_err *err)
 {
     hrs_person_where where = { "line", row->line };
-    json_t *fields = json_object(), *raw = json_object();
-    int rc = fields && raw ? 0 : -1;
+    json_t *raw = json_object();
+    int rc = raw ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < row->n; i++) {
         const char *name = json_string_value(json_array_get(names, i));
         const char *target = json_string_value(json_array_get(targets, i));
-        const char *cell = row->text + row->off[i];
-        if (*name && json_object_set_new(raw, name, json_stringn(cell, row->len[i])) != 0)
+        /* row_check_text found the text valid UTF-8 without NUL bytes. */
+        json_t *cell = cache_cell(cc, i, row->text + row->off[i], row->len[i]);
+        if (!cell || (*name && json_object_set(raw, name, cell) != 0) ||
+            (target && json_object_set(fields, target, cell) != 0))
             rc = -1;
-        if (target && json_object_set_new(fields, target, json_stringn(cell, row->len[i])) != 0)
-            rc = -1;
+        json_decref(cell);
     }
     if (rc == 0)
-        rc = hrs_person_set_add(set, where, fields, raw, err);
+        rc = hrs_person_set_add_shared(set, where, fields, raw, err);
     else
         hrs_err_set(err, WHAT ": out of memory");
-    json_decref(fields);
     json_decref(raw);
     return rc;
 }
@@ -351,13 +401,18 @@ int hrs_source_csv_read(const json_t *cfg, hrs_source_result *out, hrs_err *err)
     csv_row row;
     memset(&row, 0, sizeof row);
     hrs_person_set set = { NULL };
-    json_t *names = json_array(), *targets = json_array();
+    json_t *names = json_array(), *targets = json_array(), *fields = json_object();
+    cell_cache cc = { NULL, 0, 0, NULL };
     int rc = -1;
-    if (!names || !targets || hrs_person_set_init(&set, err) != 0) {
+    if (!names || !targets || !fields || hrs_person_set_init(&set, err) != 0) {
         hrs_err_set(err, WHAT " %s: out of memory", path);
         goto done;
     }
     if (read_header(&r, &row, path, columns, names, targets, err) != 0) goto done;
+    if (cache_init(&cc, json_array_size(names)) != 0) {
+        hrs_err_set(err, WHAT " %s: out of memory", path);
+        goto done;
+    }
 
     for (;;) {
         int got = csv_next(&r, &row);
@@ -372,7 +427,7 @@ int hrs_source_csv_read(const json_t *cfg, hrs_source_result *out, hrs_err *err)
         if (!row.bad[0]) row_check_text(&row, names, row.bad, sizeof row.bad);
         hrs_person_where where = { "line", row.line };
         if (row.bad[0] ? hrs_person_set_reject(&set, where, NULL, row.bad, err)
-                       : add_row(&set, &row, names, targets, err))
+                       : add_row(&set, &row, names, targets, fields, &cc, err))
             goto done;
     }
     rc = hrs_person_set_finish(&set, out, err);
@@ -382,6 +437,8 @@ done:
     row_free(&row);
     json_decref(names);
     json_decref(targets);
+    json_decref(fields);
+    cache_free(&cc);
     free(buf);
     return rc;
 }

@@ -86,7 +86,8 @@ static int add_record(hrs_person_set *set, size_t i, json_t *rec, const json_t *
         snprintf(why, sizeof why, "record %zu is %s, not an object", i, type_name(rec));
         return hrs_person_set_reject(set, where, NULL, why, err);
     }
-    if (!fields) return hrs_person_set_add(set, where, rec, rec, err);
+    /* The document is let go after the read: the people keep its records instead of copies. */
+    if (!fields) return hrs_person_set_add_shared(set, where, rec, rec, err);
 
     json_t *mapped = json_object();
     if (!mapped) return hrs_err_set(err, "%s: out of memory", what);
@@ -99,7 +100,7 @@ static int add_record(hrs_person_set *set, size_t i, json_t *rec, const json_t *
             return hrs_err_set(err, "%s: out of memory", what);
         }
     }
-    int rc = hrs_person_set_add(set, where, mapped, rec, err);
+    int rc = hrs_person_set_add_shared(set, where, mapped, rec, err);
     json_decref(mapped);
     return rc;
 }

@@ -362,7 +362,7 @@ static int add_record(lsrc *ctx, lua_State *L, const json_t *cfg, lua_Integer i,
         else if (json_is_integer(id)) snprintf(idbuf, sizeof idbuf, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
         rc = hrs_person_set_reject(set, where, idbuf[0] ? idbuf : NULL, why, err);
     } else {
-        rc = hrs_person_set_add(set, where, use, raw, err);
+        rc = hrs_person_set_add_shared(set, where, use, raw, err);
     }
     json_decref(mapped);
     json_decref(rec);

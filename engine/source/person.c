@@ -35,26 +35,31 @@ static int is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-/* A trimmed copy of the string s (len bytes) as a JSON string, or JSON null when nothing is left.
- * NULL when out of memory. */
-static json_t *trimmed(const char *s, size_t len)
+/* The string v trimmed: v itself (a new reference) when there is nothing to trim, a trimmed copy
+ * when there is, JSON null when nothing is left. NULL when out of memory. Strings are never
+ * changed once made, so a person record may share them with the record it was made from. */
+static json_t *trimmed(json_t *v)
 {
-    while (len > 0 && is_space((unsigned char)s[0])) { s++; len--; }
-    while (len > 0 && is_space((unsigned char)s[len - 1])) len--;
-    return len ? json_stringn(s, len) : json_null();
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v), a = 0, b = len;
+    while (a < b && is_space((unsigned char)s[a])) a++;
+    while (b > a && is_space((unsigned char)s[b - 1])) b--;
+    if (a == b) return json_null();
+    if (a == 0 && b == len) return json_incref(v);
+    return json_stringn(s + a, b - a);
 }
 
 /* The normalised value of a scalar: a trimmed string or null. Numbers and booleans are written
  * out as text. Sets *not_scalar and returns NULL for objects and arrays; NULL alone means out of
  * memory. */
-static json_t *scalar_text(const json_t *v, int *not_scalar)
+static json_t *scalar_text(json_t *v, int *not_scalar)
 {
     char buf[64];
     *not_scalar = 0;
     if (!v || json_is_null(v)) return json_null();
     switch (json_typeof(v)) {
     case JSON_STRING:
-        return trimmed(json_string_value(v), json_string_length(v));
+        return trimmed(v);
     case JSON_INTEGER:
         snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return json_string(buf);
@@ -92,7 +97,27 @@ static void shown_value(char *dst, size_t n, const char *s)
     dst[o] = '\0';
 }
 
-json_t *hrs_person_normalise(const json_t *fields, const json_t *raw, char *why, size_t why_len)
+/* v lower-cased (status): v itself when it has no capital letter, else a copy. NULL when out
+ * of memory. */
+static json_t *lower_status(json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t n = strlen(s);
+    int upper = 0;
+    for (size_t i = 0; i < n && !upper; i++) upper = s[i] >= 'A' && s[i] <= 'Z';
+    if (!upper && n == json_string_length(v)) return json_incref(v);
+    char *low = strdup(s);
+    if (!low) return NULL;
+    for (char *c = low; *c; c++)
+        if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+    json_t *out = json_string(low);
+    free(low);
+    return out;
+}
+
+/* hrs_person_normalise; share: keep raw and the object and array values of custom fields as
+ * they are (new references) instead of copying them. */
+static json_t *normalise(const json_t *fields, const json_t *raw, int share, char *why, size_t why_len)
 {
     int not_scalar = 0;
     json_t *p = json_object();
@@ -110,13 +135,9 @@ json_t *hrs_person_normalise(const json_t *fields, const json_t *raw, char *why,
         }
         if (!v) goto oom;
         if (json_is_string(v) && strcmp(key, "status") == 0) {
-            char *low = strdup(json_string_value(v));
-            if (!low) { json_decref(v); goto oom; }
-            for (char *c = low; *c; c++)
-                if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+            json_t *low = lower_status(v);
             json_decref(v);
-            v = json_string(low);
-            free(low);
+            v = low;
             if (!v) goto oom;
         } else if (json_is_string(v) && hrs_person_is_date_key(key)) {
             char date[11];
@@ -130,11 +151,13 @@ json_t *hrs_person_normalise(const json_t *fields, const json_t *raw, char *why,
                 json_decref(p);
                 return NULL;
             }
-            json_decref(v);
-            v = json_string(date);
-            if (!v) goto oom;
+            if (strcmp(s, date) != 0) {
+                json_decref(v);
+                v = json_string(date);
+                if (!v) goto oom;
+            }
         }
-        if (json_object_set_new(p, key, v) != 0) goto oom;
+        if (json_object_set_new_nocheck(p, key, v) != 0) goto oom;
     }
 
     if (fields) {
@@ -142,15 +165,13 @@ json_t *hrs_person_normalise(const json_t *fields, const json_t *raw, char *why,
         json_t *val;
         json_object_foreach((json_t *)fields, key, val) {
             if (hrs_person_is_key(key) || strcmp(key, "raw") == 0) continue;
-            json_t *copy = json_is_string(val)
-                ? trimmed(json_string_value(val), json_string_length(val))
-                : json_deep_copy(val);
+            json_t *copy = json_is_string(val) ? trimmed(val) : share ? json_incref(val) : json_deep_copy(val);
             if (!copy || json_object_set_new(p, key, copy) != 0) goto oom;
         }
     }
 
-    json_t *r = raw ? json_deep_copy(raw) : json_object();
-    if (!r || json_object_set_new(p, "raw", r) != 0) goto oom;
+    json_t *r = !raw ? json_object() : share ? json_incref((json_t *)raw) : json_deep_copy(raw);
+    if (!r || json_object_set_new_nocheck(p, "raw", r) != 0) goto oom;
     return p;
 
 oom:
@@ -159,39 +180,62 @@ oom:
     return NULL;
 }
 
+json_t *hrs_person_normalise(const json_t *fields, const json_t *raw, char *why, size_t why_len)
+{
+    return normalise(fields, raw, 0, why, why_len);
+}
+
+/* One record of a set: where it came from, its id when known, and the person or the reason it
+ * cannot be read. */
+struct hrs_person_rec {
+    hrs_person_where where;
+    char *id;          /* owned, or NULL */
+    json_t *person;    /* owned, or NULL */
+    char *reason;      /* owned, or NULL */
+};
+
 int hrs_person_set_init(hrs_person_set *s, hrs_err *err)
 {
-    s->entries = json_array();
-    if (!s->entries) return hrs_err_set(err, "out of memory while reading the HR source");
+    (void)err;
+    memset(s, 0, sizeof *s);
     return 0;
 }
 
 void hrs_person_set_free(hrs_person_set *s)
 {
     if (!s) return;
-    json_decref(s->entries);
-    s->entries = NULL;
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->recs[i].id);
+        json_decref(s->recs[i].person);
+        free(s->recs[i].reason);
+    }
+    free(s->recs);
+    memset(s, 0, sizeof *s);
 }
 
-/* A new entry {"kind", "n", "id"?} for a record. NULL when out of memory. */
-static json_t *new_entry(hrs_person_where where, const char *id)
+/* A new record at the end of the set, zeroed but for where and id (copied; NULL when unknown).
+ * NULL when out of memory. */
+static struct hrs_person_rec *new_rec(hrs_person_set *s, hrs_person_where where, const char *id)
 {
-    json_t *e = json_object();
-    if (!e) return NULL;
-    if (where.kind && (json_object_set_new(e, "kind", json_string(where.kind)) != 0 ||
-                       json_object_set_new(e, "n", json_integer(where.n)) != 0)) {
-        json_decref(e);
-        return NULL;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        struct hrs_person_rec *r = realloc(s->recs, cap * sizeof *r);
+        if (!r) return NULL;
+        s->recs = r;
+        s->cap = cap;
     }
-    if (id && json_object_set_new(e, "id", json_string(id)) != 0) {
-        json_decref(e);
-        return NULL;
-    }
-    return e;
+    char *copy = id ? strdup(id) : NULL;
+    if (id && !copy) return NULL;
+    struct hrs_person_rec *r = &s->recs[s->n++];
+    memset(r, 0, sizeof *r);
+    r->where = where;
+    r->id = copy;
+    return r;
 }
 
-int hrs_person_set_add(hrs_person_set *s, hrs_person_where where, const json_t *fields,
-                       const json_t *raw, hrs_err *err)
+/* hrs_person_set_add and hrs_person_set_add_shared. */
+static int set_add(hrs_person_set *s, hrs_person_where where, const json_t *fields, const json_t *raw, int share,
+                   hrs_err *err)
 {
     char why[512];
     int not_scalar = 0;
@@ -202,53 +246,73 @@ int hrs_person_set_add(hrs_person_set *s, hrs_person_where where, const json_t *
                           strlen(json_string_value(id)) == json_string_length(id))
         ? json_string_value(id) : NULL;
 
-    json_t *e = new_entry(where, idtext);
+    struct hrs_person_rec *r = new_rec(s, where, idtext);
     json_decref(id);
-    if (!e) return hrs_err_set(err, "out of memory while reading the HR source");
+    if (!r) return hrs_err_set(err, "out of memory while reading the HR source");
 
-    json_t *person = hrs_person_normalise(fields, raw, why, sizeof why);
-    int rc = person ? json_object_set_new(e, "person", person)
-                    : json_object_set_new(e, "reason", json_string(why));
-    if (!person && strcmp(why, "out of memory") == 0) rc = -1;
-    if (rc != 0 || json_array_append_new(s->entries, e) != 0)
+    r->person = normalise(fields, raw, share, why, sizeof why);
+    if (!r->person && (strcmp(why, "out of memory") == 0 || !(r->reason = strdup(why))))
         return hrs_err_set(err, "out of memory while reading the HR source");
     return 0;
+}
+
+int hrs_person_set_add(hrs_person_set *s, hrs_person_where where, const json_t *fields,
+                       const json_t *raw, hrs_err *err)
+{
+    return set_add(s, where, fields, raw, 0, err);
+}
+
+int hrs_person_set_add_shared(hrs_person_set *s, hrs_person_where where, const json_t *fields,
+                              const json_t *raw, hrs_err *err)
+{
+    return set_add(s, where, fields, raw, 1, err);
 }
 
 int hrs_person_set_reject(hrs_person_set *s, hrs_person_where where, const char *id,
                           const char *reason, hrs_err *err)
 {
-    json_t *e = new_entry(where, id);
-    if (!e || json_object_set_new(e, "reason", json_string(reason ? reason : "unreadable")) != 0 ||
-        json_array_append_new(s->entries, e) != 0)
+    /* The id goes into the quarantine as a JSON string: it must be UTF-8. */
+    json_t *valid = id ? json_string(id) : NULL;
+    json_decref(valid);
+    struct hrs_person_rec *r = id && !valid ? NULL : new_rec(s, where, id);
+    if (!r || !(r->reason = strdup(reason ? reason : "unreadable")))
         return hrs_err_set(err, "out of memory while reading the HR source");
     return 0;
 }
 
-/* Writes "line 7" / "index 3" for entry e into dst. */
-static void where_text(char *dst, size_t n, const json_t *e)
+/* Writes "line 7" / "index 3" for record r into dst. */
+static void where_text(char *dst, size_t n, const struct hrs_person_rec *r)
 {
-    const char *kind = json_string_value(json_object_get(e, "kind"));
-    if (kind)
-        snprintf(dst, n, "%s %" JSON_INTEGER_FORMAT, kind,
-                 json_integer_value(json_object_get(e, "n")));
+    if (r->where.kind)
+        snprintf(dst, n, "%s %ld", r->where.kind, r->where.n);
     else
         snprintf(dst, n, "an unknown position");
 }
 
-/* Writes the duplicate-id reason for id, whose entries are listed (as indices into entries) in
- * idx: `duplicate id "1002" (line 3 and line 7)`. */
-static void duplicate_reason(char *dst, size_t n, const char *id, const json_t *idx,
-                             const json_t *entries)
+/* A record's place in the sorted list of ids. */
+typedef struct id_ref {
+    const char *id;
+    size_t at;         /* index of the record */
+} id_ref;
+
+static int id_ref_cmp(const void *a, const void *b)
+{
+    const id_ref *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Writes the duplicate-id reason for the count records sharing an id, listed in source order in
+ * refs: `duplicate id "1002" (line 3 and line 7)`. */
+static void duplicate_reason(char *dst, size_t n, const id_ref *refs, size_t count, const hrs_person_set *s)
 {
     char shown[80];
-    size_t count = json_array_size(idx), listed = count > 10 ? 10 : count;
-    shown_value(shown, sizeof shown, id);
+    size_t listed = count > 10 ? 10 : count;
+    shown_value(shown, sizeof shown, refs[0].id);
     int o = snprintf(dst, n, "duplicate id \"%s\" (", shown);
     for (size_t i = 0; i < listed && o > 0 && (size_t)o < n; i++) {
         char w[64];
-        where_text(w, sizeof w, json_array_get(entries, (size_t)json_integer_value(
-                                                    json_array_get(idx, i))));
+        where_text(w, sizeof w, &s->recs[refs[i].at]);
         const char *sep = i == 0 ? "" : (i + 1 == listed && listed == count) ? " and " : ", ";
         o += snprintf(dst + o, n - (size_t)o, "%s%s", sep, w);
     }
@@ -260,15 +324,13 @@ static void duplicate_reason(char *dst, size_t n, const char *id, const json_t *
     }
 }
 
-/* A quarantine entry for e with reason. NULL when out of memory. */
-static json_t *quarantine_entry(const json_t *e, const char *reason)
+/* A quarantine entry for r with reason. NULL when out of memory. */
+static json_t *quarantine_entry(const struct hrs_person_rec *r, const char *reason)
 {
     json_t *q = json_object();
     if (!q) return NULL;
-    const char *kind = json_string_value(json_object_get(e, "kind"));
-    json_t *id = json_object_get(e, "id");
-    if ((kind && json_object_set(q, kind, json_object_get(e, "n")) != 0) ||
-        (id && json_object_set(q, "id", id) != 0) ||
+    if ((r->where.kind && json_object_set_new(q, r->where.kind, json_integer(r->where.n)) != 0) ||
+        (r->id && json_object_set_new(q, "id", json_string(r->id)) != 0) ||
         json_object_set_new(q, "reason", json_string(reason)) != 0) {
         json_decref(q);
         return NULL;
@@ -281,51 +343,53 @@ int hrs_person_set_finish(hrs_person_set *s, hrs_source_result *out, hrs_err *er
     out->people = json_array();
     out->quarantine = json_array();
     out->partial = 0;
-    json_t *by_id = json_object(); /* id → array of entry indices */
-    if (!out->people || !out->quarantine || !by_id) goto oom;
-
-    size_t i;
-    json_t *e;
-    json_array_foreach(s->entries, i, e) {
-        const char *id = json_string_value(json_object_get(e, "id"));
-        if (!id) continue;
-        json_t *list = json_object_get(by_id, id);
-        if (!list) {
-            list = json_array();
-            if (!list || json_object_set_new(by_id, id, list) != 0) goto oom;
-        }
-        if (json_array_append_new(list, json_integer((json_int_t)i)) != 0) goto oom;
+    /* The ids sorted (then by position): records sharing an id are next to each other. dup[i]:
+     * where the run of record i's id starts in refs, and its length, when it is longer than 1. */
+    id_ref *refs = malloc((s->n ? s->n : 1) * sizeof *refs);
+    size_t *dup_at = calloc(s->n ? s->n : 1, sizeof *dup_at), nrefs = 0;
+    if (!out->people || !out->quarantine || !refs || !dup_at) goto oom;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->recs[i].id) refs[nrefs++] = (id_ref){ s->recs[i].id, i };
+    qsort(refs, nrefs, sizeof *refs, id_ref_cmp);
+    for (size_t a = 0, b; a < nrefs; a = b) {
+        for (b = a + 1; b < nrefs && strcmp(refs[b].id, refs[a].id) == 0; b++) { }
+        if (b - a > 1)
+            for (size_t k = a; k < b; k++) dup_at[refs[k].at] = a + 1;
     }
 
-    json_array_foreach(s->entries, i, e) {
-        const char *id = json_string_value(json_object_get(e, "id"));
-        const char *reason = json_string_value(json_object_get(e, "reason"));
-        json_t *list = id ? json_object_get(by_id, id) : NULL;
+    for (size_t i = 0; i < s->n; i++) {
+        struct hrs_person_rec *r = &s->recs[i];
+        const char *reason = r->reason;
         char buf[1024];
-        if (list && json_array_size(list) > 1) {
+        if (dup_at[i]) {
+            size_t a = dup_at[i] - 1, count = 1;
+            while (a + count < nrefs && strcmp(refs[a + count].id, refs[a].id) == 0) count++;
             char dup[768];
-            duplicate_reason(dup, sizeof dup, id, list, s->entries);
+            duplicate_reason(dup, sizeof dup, refs + a, count, s);
             if (reason)
                 snprintf(buf, sizeof buf, "%s; also %s", reason, dup);
             else
                 snprintf(buf, sizeof buf, "%s", dup);
             reason = buf;
-        } else if (!reason && !id) {
+        } else if (!reason && !r->id) {
             reason = "the record has no id";
         }
         if (reason) {
-            json_t *q = quarantine_entry(e, reason);
+            json_t *q = quarantine_entry(r, reason);
             if (!q || json_array_append_new(out->quarantine, q) != 0) goto oom;
-        } else if (json_array_append(out->people, json_object_get(e, "person")) != 0) {
-            goto oom;
+        } else {
+            if (json_array_append_new(out->people, r->person) != 0) { r->person = NULL; goto oom; }
+            r->person = NULL;
         }
     }
-    json_decref(by_id);
+    free(refs);
+    free(dup_at);
     hrs_person_set_free(s);
     return 0;
 
 oom:
-    json_decref(by_id);
+    free(refs);
+    free(dup_at);
     hrs_source_result_clear(out);
     return hrs_err_set(err, "out of memory while checking the HR records");
 }

@@ -373,7 +373,7 @@ static int build(personio *p, const json_t *employees, hrs_person_set *set, hrs_
         if (sup && !boss && !p->updated_since)
             hrs_debug(WHAT ": the supervisor %s of employee at index %ld is not among the employees "
                       "read", sup, where.n);
-        if (hrs_person_set_add(set, where, f, emp, err) != 0) goto out;
+        if (hrs_person_set_add_shared(set, where, f, emp, err) != 0) goto out;
     }
     rc = 0;
     goto out;

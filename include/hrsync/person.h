@@ -28,8 +28,10 @@ typedef struct hrs_person_where {
 /* Records collected by a connector before the cross-record checks. Create with
  * hrs_person_set_init, fill with hrs_person_set_add / hrs_person_set_reject, finish with
  * hrs_person_set_finish, free with hrs_person_set_free (always safe, also after finish). */
+struct hrs_person_rec; /* one record: where, id, person or reason (person.c) */
 typedef struct hrs_person_set {
-    json_t *entries;     /* array, source order: {kind:n?, "id"?, "person"? | "reason"?} (owned) */
+    struct hrs_person_rec *recs;   /* source order (owned) */
+    size_t n, cap;
 } hrs_person_set;
 
 /* The normalised keys in their order, NULL-terminated. Static storage; do not free. */
@@ -44,14 +46,16 @@ int hrs_person_is_date_key(const char *key);
 /* Normalises one mapped record. fields: field name → value (borrowed; strings, numbers, booleans
  * and null are turned into trimmed strings or null for the normalised keys, an empty string
  * becomes null; custom fields keep their JSON value, with strings treated the same way); the
- * key "raw" in fields is ignored. raw: the record as the source sent it (borrowed, deep-copied
- * into the person; may be NULL, then "raw" is an empty object). Returns a new person object
+ * key "raw" in fields is ignored. A string that needs no trimming is not copied: the person
+ * holds a reference to it (JSON strings are never changed once made). raw: the record as the
+ * source sent it (borrowed, deep-copied into the person; may be NULL, then "raw" is an empty
+ * object). Returns a new person object
  * (caller owns it), or NULL with a one-sentence reason in why (a bad date names the field and
  * the value; "out of memory" when an allocation failed). why must hold why_len bytes. A missing
  * id is not an error here: the set's finish step reports it. */
 json_t *hrs_person_normalise(const json_t *fields, const json_t *raw, char *why, size_t why_len);
 
-/* Prepares an empty set. Returns 0, or -1 (out of memory) with err filled. */
+/* Prepares an empty set (it allocates nothing until a record comes). Returns 0. */
 int hrs_person_set_init(hrs_person_set *s, hrs_err *err);
 
 /* Normalises one record (see hrs_person_normalise) and keeps it, or keeps it as quarantined
@@ -59,6 +63,13 @@ int hrs_person_set_init(hrs_person_set *s, hrs_err *err);
  * out of memory (err filled). */
 int hrs_person_set_add(hrs_person_set *s, hrs_person_where where, const json_t *fields,
                        const json_t *raw, hrs_err *err);
+
+/* As hrs_person_set_add, but the person keeps raw itself (a new reference, not a copy), and the
+ * object and array values of custom fields too: neither may be changed afterwards. For readers
+ * that make each record for the set (CSV) or let go of what they read after the read (every
+ * other source). */
+int hrs_person_set_add_shared(hrs_person_set *s, hrs_person_where where, const json_t *fields,
+                              const json_t *raw, hrs_err *err);
 
 /* Keeps a record that could not be read at all as quarantined, with reason (copied). id is the
  * record's id when known, else NULL. Returns 0, or -1 when out of memory (err filled). */

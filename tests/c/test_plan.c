@@ -516,6 +516,111 @@ static void print_names_each_operation(void **state)
     free(buf);
 }
 
+/* A company of n people in step with the directory: person i (id "p<i>", account "a<i>")
+ * reports to person i / 10, is in group G-A when i is even, G-B when i is a multiple of 3, and
+ * in G-C always. */
+static void company_in_step(fixture *f, int n)
+{
+    json_decref(f->people); json_decref(f->decisions); json_decref(f->users); json_decref(f->groups);
+    json_decref(f->links);
+    f->people = json_array();
+    f->decisions = json_object();
+    f->users = json_array();
+    f->links = json_object();
+    json_t *ga = json_object(), *gb = json_object(), *gc = json_object();
+    f->groups = json_pack("{s:{s:s, s:o}, s:{s:s, s:o}, s:{s:s, s:o}}", "G-A", "id", "ga", "members", ga, "G-B", "id", "gb",
+                          "members", gb, "G-C", "id", "gc", "members", gc);
+    for (int i = 0; i < n; i++) {
+        char pid[16], sid[16], oid[16], mid[16], upn[64], first[16];
+        snprintf(pid, sizeof pid, "p%d", i);
+        snprintf(sid, sizeof sid, "p%d", i / 10);
+        snprintf(oid, sizeof oid, "a%d", i);
+        snprintf(mid, sizeof mid, "a%d", i / 10);
+        snprintf(first, sizeof first, "F%d", i);
+        snprintf(upn, sizeof upn, "f%d.last@example.com", i);
+        json_array_append_new(f->people, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "id", pid, "first_name", first, "last_name", "Last",
+                                                   "email", upn, "supervisor_id", i ? sid : NULL));
+        json_t *groups = json_array();
+        if (i % 2 == 0) { json_array_append_new(groups, json_string("G-A")); json_object_set_new(ga, oid, json_true()); }
+        if (i % 3 == 0) { json_array_append_new(groups, json_string("G-B")); json_object_set_new(gb, oid, json_true()); }
+        json_array_append_new(groups, json_string("G-C"));
+        json_object_set_new(gc, oid, json_true());
+        json_object_set_new(f->decisions, pid, json_pack("{s:b, s:{s:s, s:s}, s:[s], s:o}", "include", 1, "attributes", "employeeId",
+                                                         pid, "department", "R&D", "upns", upn, "groups", groups));
+        json_t *u = json_pack("{s:s, s:s, s:b, s:s, s:s}", "id", oid, "userPrincipalName", upn, "accountEnabled", 1, "employeeId",
+                              pid, "department", "R&D");
+        if (i) json_object_set_new(u, "manager", json_pack("{s:s}", "id", mid));
+        json_array_append_new(f->users, u);
+        json_object_set_new(f->links, pid, json_pack("{s:s, s:s}", "object_id", oid, "upn", upn));
+    }
+}
+
+static void a_company_in_step_lists_only_who_changes(void **state)
+{
+    fixture *f = *state;
+    company_in_step(f, 3000);
+    build(f);
+    assert_int_equal(json_array_size(json_object_get(f->plan, "changes")), 0);
+    assert_int_equal(json_array_size(json_object_get(f->plan, "quarantine")), 0);
+    assert_int_equal(summary_of(f, "unchanged"), 3000);
+    assert_int_equal(summary_of(f, "in_scope"), 3000);
+
+    /* A mover; a manager changed by hand; someone who leaves two of their three groups. */
+    json_object_set_new(json_object_get(json_object_get(f->decisions, "p1234"), "attributes"), "department", json_string("Sales"));
+    json_object_set_new(json_object_get(json_array_get(f->users, 2000), "manager"), "id", json_string("a7"));
+    json_object_set_new(json_object_get(f->decisions, "p2400"), "groups", J("[\"G-B\"]"));
+    build(f);
+    assert_int_equal(json_array_size(json_object_get(f->plan, "changes")), 3);
+    assert_int_equal(summary_of(f, "unchanged"), 2997);
+    assert_int_equal(summary_of(f, "update"), 1);
+    assert_string_equal(sv(json_array_get(json_object_get(change_of(f->plan, "p1234"), "changes"), 0), "new"), "Sales");
+
+    /* The manager alone makes an entry, with the fields of any update and in their order. */
+    const json_t *m = change_of(f->plan, "p2000");
+    static const char *const keys[] = { "person", "name", "action", "lifecycle", "object_id", "upn", "linked_by", "manager" };
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)m, key, v) {
+        assert_true(k < sizeof keys / sizeof *keys);
+        assert_string_equal(key, keys[k++]);
+    }
+    assert_int_equal(k, sizeof keys / sizeof *keys);
+    assert_string_equal(sv(m, "name"), "F2000 Last");
+    assert_string_equal(sv(m, "action"), "update");
+    assert_string_equal(sv(m, "lifecycle"), "mover");
+    assert_string_equal(sv(m, "linked_by"), "stored link");
+    assert_string_equal(sv(json_object_get(m, "manager"), "id"), "a200");
+    assert_string_equal(sv(json_object_get(m, "manager"), "old"), "a7");
+    assert_string_equal(sv(json_object_get(m, "manager"), "name"), "F200 Last");
+
+    /* Removals follow the order of the groups. */
+    const json_t *rem = json_object_get(change_of(f->plan, "p2400"), "groups_remove");
+    assert_int_equal(json_array_size(rem), 2);
+    assert_string_equal(sv(json_array_get(rem, 0), "group"), "G-A");
+    assert_string_equal(sv(json_array_get(rem, 1), "group"), "G-C");
+    /* Source order. */
+    assert_string_equal(sv(json_array_get(json_object_get(f->plan, "changes"), 0), "person"), "p1234");
+    assert_string_equal(sv(json_array_get(json_object_get(f->plan, "changes"), 2), "person"), "p2400");
+}
+
+static void people_sharing_an_email_in_any_case_are_held_in_source_order(void **state)
+{
+    fixture *f = *state;
+    company_in_step(f, 50);
+    json_object_set_new(json_array_get(f->people, 40), "email", json_string("Shared@Example.COM"));
+    json_object_set_new(json_array_get(f->people, 7), "email", json_string("shared@example.com"));
+    json_object_set_new(json_array_get(f->people, 23), "email", json_string("SHARED@EXAMPLE.COM"));
+    build(f);
+    assert_non_null(strstr(quarantine_reason(f, "p40"), "email shared@example.com is given for persons p7, p23, p40 in HR"));
+    assert_non_null(quarantine_reason(f, "p7"));
+    assert_non_null(quarantine_reason(f, "p23"));
+    /* The first of them comes first in the quarantine. */
+    assert_string_equal(sv(json_array_get(json_object_get(f->plan, "quarantine"), 0), "person"), "p7");
+    assert_null(change_of(f->plan, "p7"));
+    assert_int_equal(summary_of(f, "unchanged"), 47);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,6 +650,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(reserved_upns_are_not_given_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_lifecycle_setting_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(print_names_each_operation, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_company_in_step_lists_only_who_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(people_sharing_an_email_in_any_case_are_held_in_source_order, setup, teardown),
     };
     return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }

@@ -425,6 +425,33 @@ static void test_csv_columns_mapping(void **state)
     assert_contains(err.msg, "reserved");
 }
 
+/* Equal cells of a column are one string, shared by the people and their raw records; a cell
+ * that is trimmed gets a string of its own, and its raw value stays as written. */
+static void test_csv_equal_cells_share_one_string(void **state)
+{
+    fixture *f = *state;
+    const char *path = write_file(f, "shared.csv",
+        HEADER
+        "1,Ada,Lovelace,,,active,R&D,,Berlin,,2024-01-02,,\n"
+        "2,Alan,Turing,,,active,R&D,,Berlin,,2024-01-02,,\n"
+        "3,Grace,Hopper,,,active, R&D ,,Köln,,2024-01-02,,\n",
+        SIZE_MAX);
+    hrs_source_result r;
+    hrs_err err;
+    assert_int_equal(read_csv(path, NULL, &r, &err), 0);
+    const json_t *a = person(&r, "1"), *b = person(&r, "2"), *c = person(&r, "3");
+    assert_ptr_equal(json_object_get(a, "department"), json_object_get(b, "department"));
+    assert_ptr_equal(json_object_get(a, "office"), json_object_get(b, "office"));
+    assert_ptr_equal(json_object_get(a, "hire_date"), json_object_get(c, "hire_date"));
+    assert_ptr_equal(json_object_get(a, "department"), json_object_get(json_object_get(a, "raw"), "department"));
+    assert_string_equal(str(c, "department"), "R&D");
+    assert_string_equal(str(json_object_get(c, "raw"), "department"), " R&D ");
+    assert_ptr_not_equal(json_object_get(c, "department"), json_object_get(a, "department"));
+    assert_string_equal(str(json_object_get(c, "raw"), "email"), "");
+    assert_true(json_is_null(json_object_get(c, "email")));
+    hrs_source_result_clear(&r);
+}
+
 static void test_source_type_dispatch(void **state)
 {
     (void)state;
@@ -654,6 +681,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_document_shapes, setup, teardown),
         cmocka_unit_test(test_json_personio_fixture),
         cmocka_unit_test(test_demo_people_csv),
+        cmocka_unit_test_setup_teardown(test_csv_equal_cells_share_one_string, setup, teardown),
     };
     return cmocka_run_group_tests_name("source", tests, NULL, NULL);
 }
