@@ -10,6 +10,9 @@
 #include "hrsync/store.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -282,6 +285,11 @@ static void run_cycle(daemon_ctx *d)
                                           "unchanged_since", json_object_get(plan, "settled_since")));
     json_decref(plan);
     json_decref(result);
+    /* Between cycles the daemon holds no company: a reload reads the persons from the state file. */
+    hrs_engine_forget_last_cycle(e);
+#ifdef __GLIBC__
+    malloc_trim(0);   /* and gives the pages back, so its resident size falls between cycles */
+#endif
 }
 
 /* ---- reload ------------------------------------------------------------------------------ */

@@ -300,6 +300,7 @@ static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs
             free(since);
         }
     }
+    hrs_engine_forget_last_cycle(e);   /* the last read's company goes before this one comes */
     m = phase_start();
     int read_rc = hrs_source_read(source_cfg, &src, err);
     json_decref(since_cfg);

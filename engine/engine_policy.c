@@ -113,6 +113,13 @@ void hrs_engine_decide_cache_close(hrs_engine *e, hrs_decide_cache *c, const jso
     hrs_decide_cache_free(c);
 }
 
+void hrs_engine_forget_last_cycle(hrs_engine *e)
+{
+    json_decref(e->last_people);
+    json_decref(e->last_decisions);
+    e->last_people = e->last_decisions = NULL;
+}
+
 void hrs_engine_last_cycle(const hrs_engine *e, const json_t **people, const json_t **decisions)
 {
     if (people) *people = e->last_people;

@@ -373,6 +373,10 @@ static int confirm_recent_links(hrs_graph *g, hrs_store *store, const char *sele
 {
     json_t *recent = NULL;
     if (!store || hrs_store_links_recent(store, RECENT_LINK_S, &recent, err) != 0) return store ? -1 : 0;
+    if (json_object_size(recent) == 0) {   /* the usual cycle: no index of every user needed */
+        json_decref(recent);
+        return 0;
+    }
     json_t *have = json_object();
     size_t i;
     json_t *u;

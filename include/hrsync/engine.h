@@ -124,6 +124,11 @@ int hrs_engine_maybe_reload(hrs_engine *e);
 /* The person records and the decisions of the last hrs_engine_plan (borrowed; NULL before one). */
 void hrs_engine_last_cycle(const hrs_engine *e, const json_t **people, const json_t **decisions);
 
+/* Lets go of the last read's people and decisions (a reload then tries a new policy on the
+ * persons recorded in the state file). A new read does it before reading, so two companies are
+ * never held at once; the daemon does it after each cycle, so it idles small. */
+void hrs_engine_forget_last_cycle(hrs_engine *e);
+
 /* Runs the policy in use over people as a cycle does (decide.h): object person id -> decision
  * (caller owns). attr_names and group_names (may be NULL) collect the names in use. */
 json_t *hrs_engine_decide(hrs_engine *e, const json_t *people, json_t *attr_names, json_t *group_names);
