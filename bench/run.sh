@@ -104,6 +104,7 @@ for N in $SIZES; do
     write_config "$D"
     (cd "$D" && "$BENCH" seed config.lua "$SIM_URL" "$D/seed.json")
     stop_sim
+    rm -f "$D"/state.db*            # the first cycle starts from a new state file
     start_sim "$D/seed.json"
     write_config "$D"
     (cd "$D" && "$BENCH" cycle config.lua "first cycle (links)") | tee -a "$D/out"

@@ -224,9 +224,9 @@ static int take_pending(hrs_graph *g, const char *sel, json_t **items, char **li
     return ok;
 }
 
-/* The stored delta cursor's link when it was made for select sel (malloc'ed), else NULL; *had says
- * whether there was a cursor at all. */
-static int stored_link_for(hrs_store *store, const char *sel, char **link, int *had, hrs_err *err)
+/* The stored delta cursor's link when it was made for select sel against this client's graph_url
+ * (malloc'ed), else NULL; *had says whether there was a cursor at all. */
+static int stored_link_for(const hrs_graph *g, hrs_store *store, const char *sel, char **link, int *had, hrs_err *err)
 {
     char *saved = NULL;
     *link = NULL;
@@ -237,6 +237,8 @@ static int stored_link_for(hrs_store *store, const char *sel, char **link, int *
     const char *l = json_string_value(json_object_get(cur, "link"));
     const char *s = json_string_value(json_object_get(cur, "select"));
     *had = cur != NULL;
+    /* A link of another address (graph_url changed) leads nowhere: read everyone again. */
+    if (l && strncmp(l, g->base, strlen(g->base)) != 0) l = NULL;
     if (l && s && strcmp(s, sel) == 0 && !(*link = strdup(l))) {
         json_decref(cur);
         return hrs_err_set(err, "out of memory");
@@ -264,9 +266,9 @@ int hrs_graph_users_delta(hrs_graph *g, hrs_store *store, const char *select, js
     if (!sel) { hrs_err_set(err, "out of memory"); goto out; }
     int pending = take_pending(g, sel, &items, &link);
     if (!pending) {
-        if (stored_link_for(store, sel, &stored_link, &had, err) != 0) goto out;
+        if (stored_link_for(g, store, sel, &stored_link, &had, err) != 0) goto out;
         if (!stored_link && had) {
-            hrs_info("the attributes read changed since the last delta round: reading every user again");
+            hrs_info("the last delta round read other attributes, or another graph_url: reading every user again");
             g->stats.full_resyncs++;
         }
     }
@@ -336,7 +338,7 @@ int hrs_graph_users_unchanged(hrs_graph *g, hrs_store *store, const char *select
     int had = 0, rc = -1;
     free(wanted);
     if (!sel) { hrs_err_set(err, "out of memory"); goto out; }
-    if (stored_link_for(store, sel, &stored_link, &had, err) != 0) goto out;
+    if (stored_link_for(g, store, sel, &stored_link, &had, err) != 0) goto out;
     rc = 0;
     if (!stored_link) goto out;   /* the next read is a full one */
     hrs_err e2;

@@ -159,6 +159,23 @@ describe("the Graph connector under faults", function()
       assert.are.same({ { attribute = "jobTitle", old = "Chief Everything", new = "Senior Backend Engineer" } }, c.changes)
     end)
 
+    it("starts over with a full read when graph_url moved (a deltaLink of the old address leads nowhere)", function()
+      local state = dir .. "/directory.json"
+      sim:stop()
+      sim, secret = h.start_sim(hrsync, { seed_file = h.examples .. "/demo/directory-seed.json", state_file = state })
+      config = h.config(dir, sim, { secret = secret })
+      assert(hrsync.sync(config, ov))
+      sim:stop()
+      -- The same directory behind another address (another port): the stored deltaLink names the old one.
+      sim, secret = h.start_sim(hrsync, { state_file = state, client_secret = secret })
+      config = h.config(dir, sim, { secret = secret })
+      local users = #sim:snapshot().users
+      local before = sim:stats().delta_items
+      local plan = assert(hrsync.plan(config, ov))
+      assert.are.equal(0, #plan.changes)
+      assert.are.equal(users, sim:stats().delta_items - before)   -- everyone, read anew
+    end)
+
     it("starts over with a full read when the deltaLink has expired (syncStateNotFound)", function()
       assert(hrsync.sync(config, ov))
       local users = #sim:snapshot().users
