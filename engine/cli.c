@@ -40,6 +40,9 @@ static void usage(FILE *f)
           "      --json            print plans and results as JSON\n"
           "      --now DATE        pin today's date (YYYY-MM-DD) for date rules; also HRSYNC_NOW\n"
           "      --force           apply a plan that a guardrail stopped\n"
+          "      --incremental     plan, sync: a cycle as the daemon runs between full reconciles (a source\n"
+          "                        with a cursor reads from updated_since; with directory.delta, nothing\n"
+          "                        changed since the last plan with nothing to do: that plan stands)\n"
           "      --person ID       log: the events of one person (HR id)\n"
           "      --action ACTION   log: events whose action contains ACTION (create, update, disable, group…)\n"
           "      --since DATE      log: events on or after DATE (YYYY-MM-DD, or a UTC time YYYY-MM-DDTHH:MM:SSZ)\n"
@@ -90,19 +93,18 @@ json_t *hrs_cli_overrides(const hrs_cli_opts *o)
 int hrs_cli_main(int argc, char **argv)
 {
     enum { OPT_JSON = 256, OPT_NOW, OPT_STATE_DIR, OPT_LOG_LEVEL, OPT_LOG_JSON, OPT_FORCE, OPT_PERSON, OPT_ACTION,
-           OPT_SINCE, OPT_UNTIL };
+           OPT_SINCE, OPT_UNTIL, OPT_INCREMENTAL };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'c' },   { "json", no_argument, NULL, OPT_JSON },
         { "now", required_argument, NULL, OPT_NOW },  { "state-dir", required_argument, NULL, OPT_STATE_DIR },
         { "log-level", required_argument, NULL, OPT_LOG_LEVEL }, { "log-json", no_argument, NULL, OPT_LOG_JSON },
-        { "force", no_argument, NULL, OPT_FORCE },
+        { "force", no_argument, NULL, OPT_FORCE },    { "incremental", no_argument, NULL, OPT_INCREMENTAL },
         { "person", required_argument, NULL, OPT_PERSON }, { "action", required_argument, NULL, OPT_ACTION },
         { "since", required_argument, NULL, OPT_SINCE },   { "until", required_argument, NULL, OPT_UNTIL },
         { "help", no_argument, NULL, 'h' },           { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    hrs_cli_opts o = { "hrsync.lua", NULL, NULL, 0, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), 0, 0, NULL, 0,
-                       NULL, NULL, NULL, NULL };
+    hrs_cli_opts o = { .config = "hrsync.lua", .color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") };
     int level = HRS_LOG_WARN, log_json = 0, c;
     const char *env_level = getenv("HRSYNC_LOG_LEVEL");
     if (env_level && hrs_log_level_parse(env_level) >= 0) { level = hrs_log_level_parse(env_level); o.log_level_given = 1; }
@@ -113,6 +115,7 @@ int hrs_cli_main(int argc, char **argv)
         case OPT_NOW: o.now = optarg; break;
         case OPT_STATE_DIR: o.state_dir = optarg; break;
         case OPT_FORCE: o.force = 1; break;
+        case OPT_INCREMENTAL: o.incremental = 1; break;
         case OPT_PERSON: o.person = optarg; break;
         case OPT_ACTION: o.action = optarg; break;
         case OPT_SINCE: o.since = optarg; break;

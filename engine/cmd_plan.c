@@ -57,6 +57,8 @@ static int plan_or_sync(const hrs_cli_opts *o, int apply)
     int code = HRS_EXIT_ERROR;
     hrs_engine *e = hrs_engine_open(o->config, ov, &err);
     if (!e) goto out;
+    hrs_engine_cycle cyc = { .incremental = o->incremental };
+    hrs_engine_set_cycle(e, &cyc);
     if (!apply) {
         if (hrs_engine_plan(e, &plan, &err) != 0) goto out;
         if (o->json) hrs_cli_print_json(plan);

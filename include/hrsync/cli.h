@@ -31,6 +31,8 @@ typedef struct hrs_cli_opts {
     const char *action;     /* log: --action ACTION */
     const char *since;      /* log: --since DATE */
     const char *until;      /* log: --until DATE */
+    int incremental;        /* plan, sync: --incremental, a cycle as the daemon runs between full
+                               reconciles (hrs_engine_cycle.incremental) */
 } hrs_cli_opts;
 
 typedef struct hrs_cli_command {
