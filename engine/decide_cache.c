@@ -7,8 +7,11 @@
  * as JSON reads as no decision, and is replaced). A cycle that asks for many persons reads the
  * table in one pass instead of looking each up, keeping the bytes of the decisions found; each is
  * decoded when it is taken, in the people's order, so that the caller reads it while it is fresh
- * in the processor's cache. Writes wait in a list until hrs_decide_cache_finish, which writes
- * only the rows that changed, in one transaction. */
+ * in the processor's cache. Decisions are decoded with a table of shared values
+ * (hrs_snapshot_share): the strings most people have in common (company, country, department,
+ * reason, group names) and equal group lists are held once for the whole cycle, not once a person.
+ * Writes wait in a list until hrs_decide_cache_finish, which writes only the rows that changed,
+ * in one transaction. */
 #include "hrsync/decide_cache.h"
 #include "hrsync/snapshot.h"
 
@@ -52,7 +55,13 @@ struct hrs_decide_cache {
     block *blocks;
     size_t hits, misses;
     int forget;            /* empty the table, write nothing */
+    hrs_snapshot_share *share;   /* owned: the values the decisions of this run share */
 };
+
+/* What decisions share (decide.h): a person's UPN candidates are their own; their group list and
+ * the rules behind it are shared whole when another person has the same. */
+static const char *const share_whole[] = { "groups", "group_rules", NULL };
+static const char *const share_unique[] = { "upns", NULL };
 
 static int db_fail(hrs_store *s, hrs_err *err, const char *what)
 {
@@ -87,6 +96,7 @@ hrs_decide_cache *hrs_decide_cache_open(hrs_store *s, const char *code, const ch
     c->store = s;
     c->prefix = EVP_MD_CTX_new();
     c->work = EVP_MD_CTX_new();
+    c->share = hrs_snapshot_share_new(share_whole, share_unique);   /* NULL: nothing shared */
     if (!c->prefix || !c->work || EVP_DigestInit_ex(c->prefix, EVP_sha256(), NULL) != 1 ||
         EVP_DigestUpdate(c->prefix, code, strlen(code) + 1) != 1 ||
         EVP_DigestUpdate(c->prefix, today, strlen(today) + 1) != 1) {
@@ -129,9 +139,9 @@ static int key_is(sqlite3_stmt *st, int k, const char *key)
     return stored && strcmp(stored, key) == 0;
 }
 
-static json_t *decode(const void *data, size_t len)
+static json_t *decode(hrs_decide_cache *c, const void *data, size_t len)
 {
-    json_t *d = data ? hrs_snapshot_decode(data, len) : NULL;
+    json_t *d = data ? hrs_snapshot_decode_shared(data, len, c->share) : NULL;
     if (!json_is_object(d)) {
         json_decref(d);
         d = NULL;
@@ -145,7 +155,7 @@ json_t *hrs_decide_cache_get(hrs_decide_cache *c, const char *id, const char *ke
     sqlite3_reset(c->get);
     sqlite3_bind_text(c->get, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(c->get) == SQLITE_ROW && key_is(c->get, 0, key))
-        d = decode(sqlite3_column_blob(c->get, 1), (size_t)sqlite3_column_bytes(c->get, 1));
+        d = decode(c, sqlite3_column_blob(c->get, 1), (size_t)sqlite3_column_bytes(c->get, 1));
     sqlite3_reset(c->get);
     sqlite3_clear_bindings(c->get);
     if (d) c->hits++;
@@ -282,7 +292,7 @@ json_t *hrs_decide_cache_take(hrs_decide_cache *c, size_t i)
 {
     if (i >= c->n_found || !c->found[i].asked) return NULL;
     const found *f = &c->found[i];
-    json_t *d = f->data ? decode(f->data, f->len) : NULL;
+    json_t *d = f->data ? decode(c, f->data, f->len) : NULL;
     if (d) c->hits++;
     else c->misses++;
     return d;
@@ -385,6 +395,16 @@ int hrs_decide_cache_finish(hrs_decide_cache *c, const json_t *decided, int full
     return rc;
 }
 
+hrs_snapshot_share *hrs_decide_cache_share(hrs_decide_cache *c)
+{
+    return c ? c->share : NULL;
+}
+
+hrs_snapshot_share *hrs_decide_cache_share_new(void)
+{
+    return hrs_snapshot_share_new(share_whole, share_unique);
+}
+
 void hrs_decide_cache_counts(const hrs_decide_cache *c, size_t *hits, size_t *misses)
 {
     if (hits) *hits = c ? c->hits : 0;
@@ -400,5 +420,6 @@ void hrs_decide_cache_free(hrs_decide_cache *c)
     clear_pending(c);
     clear_fetched(c);
     free(c->pending);
+    hrs_snapshot_share_free(c->share);
     free(c);
 }

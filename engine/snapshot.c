@@ -7,6 +7,7 @@
  * or changed (under a new generation number) and, after a full read, deletes the rows of persons
  * not read: a cycle in which nothing changed writes no person row. */
 #include "hrsync/snapshot.h"
+#include "snapshot_internal.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -228,6 +229,7 @@ int hrs_snapshot_encode(const json_t *v, unsigned char **out, size_t *len)
 
 typedef struct reader {
     const unsigned char *p, *end;
+    hrs_snapshot_share *t;   /* NULL: nothing shared */
 } reader;
 
 static int r_num(reader *r, unsigned long long *v)
@@ -263,11 +265,100 @@ static int r_size(reader *r, size_t *n)
     return 0;
 }
 
-static json_t *r_value(reader *r, int depth)
+/* Moves past one value without making it. 0, or -1 when the bytes are not an encoding. */
+static int r_skip(reader *r, int depth)
+{
+    unsigned long long bits;
+    size_t n, k;
+    if (depth > MAX_DEPTH || r->p >= r->end) return -1;
+    switch (*r->p++) {
+    case TAG_NULL:
+    case TAG_TRUE:
+    case TAG_FALSE: return 0;
+    case TAG_INT:
+    case TAG_REAL: return r_fixed(r, &bits);
+    case TAG_STR:
+        if (r_size(r, &n) != 0) return -1;
+        r->p += n;
+        return 0;
+    case TAG_ARR:
+        if (r_size(r, &n) != 0) return -1;
+        for (size_t i = 0; i < n; i++)
+            if (r_skip(r, depth + 1) != 0) return -1;
+        return 0;
+    case TAG_OBJ:
+        if (r_size(r, &n) != 0) return -1;
+        for (size_t i = 0; i < n; i++) {
+            if (r_size(r, &k) != 0) return -1;
+            r->p += k;
+            if (r_skip(r, depth + 1) != 0) return -1;
+        }
+        return 0;
+    default: return -1;
+    }
+}
+
+/* What the value of member key (klen bytes) of an object at depth may share, in mode. */
+static int member_mode(const reader *r, int depth, int mode, const char *key, size_t klen)
+{
+    return depth > 0 || mode == SHARE_NONE ? mode : hrs_snapshot_share_member(r->t, key, klen);
+}
+
+static json_t *r_value(reader *r, int depth, int mode);
+
+static json_t *r_container(reader *r, int depth, int mode)
+{
+    size_t n;
+    if (*r->p++ == TAG_ARR) {
+        json_t *a = r_size(r, &n) == 0 ? json_array() : NULL;
+        for (size_t i = 0; a && i < n; i++)
+            if (json_array_append_new(a, r_value(r, depth + 1, mode)) != 0) {
+                json_decref(a);
+                a = NULL;
+            }
+        return a;
+    }
+    json_t *o = r_size(r, &n) == 0 ? json_object() : NULL;
+    for (size_t i = 0; o && i < n; i++) {
+        size_t klen;
+        if (r_size(r, &klen) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+        const char *key = (const char *)r->p;
+        r->p += klen;
+        if (json_object_setn_new(o, key, klen, r_value(r, depth + 1, member_mode(r, depth, mode, key, klen))) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+/* An array or object that may be shared whole: the table's, when it has an equal one. */
+static json_t *r_whole(reader *r, int depth)
+{
+    const unsigned char *start = r->p;
+    if (r_skip(r, depth) != 0) return NULL;
+    const unsigned char *end = r->p;
+    json_t *v = hrs_snapshot_share_whole_get(r->t, start, (size_t)(end - start));
+    if (v) return v;
+    r->p = start;
+    v = r_container(r, depth, SHARE_WHOLE);
+    if (v && r->p == end) hrs_snapshot_share_whole_put(r->t, v, start, (size_t)(end - start));
+    return v;
+}
+
+static json_t *r_value(reader *r, int depth, int mode)
 {
     unsigned long long bits;
     size_t n;
     if (depth > MAX_DEPTH || r->p >= r->end) return NULL;
+    switch (*r->p) {
+    case TAG_ARR:
+    case TAG_OBJ: return mode == SHARE_WHOLE ? r_whole(r, depth) : r_container(r, depth, mode);
+    default: break;
+    }
     switch (*r->p++) {
     case TAG_NULL: return json_null();
     case TAG_TRUE: return json_true();
@@ -281,50 +372,29 @@ static json_t *r_value(reader *r, int depth)
     }
     case TAG_STR: {
         if (r_size(r, &n) != 0) return NULL;
-        json_t *s = json_stringn((const char *)r->p, n);   /* NULL when not UTF-8 */
+        const char *s = (const char *)r->p;
         r->p += n;
-        return s;
-    }
-    case TAG_ARR: {
-        json_t *a = r_size(r, &n) == 0 ? json_array() : NULL;
-        for (size_t i = 0; a && i < n; i++)
-            if (json_array_append_new(a, r_value(r, depth + 1)) != 0) {
-                json_decref(a);
-                a = NULL;
-            }
-        return a;
-    }
-    case TAG_OBJ: {
-        json_t *o = r_size(r, &n) == 0 ? json_object() : NULL;
-        for (size_t i = 0; o && i < n; i++) {
-            size_t klen;
-            if (r_size(r, &klen) != 0) {
-                json_decref(o);
-                return NULL;
-            }
-            const char *key = (const char *)r->p;
-            r->p += klen;
-            if (json_object_setn_new(o, key, klen, r_value(r, depth + 1)) != 0) {
-                json_decref(o);
-                o = NULL;
-            }
-        }
-        return o;
+        return mode == SHARE_NONE ? json_stringn(s, n) : hrs_snapshot_share_string(r->t, s, n);   /* NULL when not UTF-8 */
     }
     default: return NULL;
     }
 }
 
-json_t *hrs_snapshot_decode(const void *data, size_t len)
+json_t *hrs_snapshot_decode_shared(const void *data, size_t len, hrs_snapshot_share *t)
 {
     if (!data || len < 2 || *(const unsigned char *)data != ENCODING_FORMAT) return NULL;
-    reader r = { (const unsigned char *)data + 1, (const unsigned char *)data + len };
-    json_t *v = r_value(&r, 0);
+    reader r = { (const unsigned char *)data + 1, (const unsigned char *)data + len, t };
+    json_t *v = r_value(&r, 0, t ? SHARE_STRINGS : SHARE_NONE);
     if (v && r.p != r.end) {
         json_decref(v);
         v = NULL;
     }
     return v;
+}
+
+json_t *hrs_snapshot_decode(const void *data, size_t len)
+{
+    return hrs_snapshot_decode_shared(data, len, NULL);
 }
 
 /* ---- the persons and the policy of the last cycle ------------------------------------------- */

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include "hrsync/err.h"
+#include "hrsync/snapshot.h"
 #include "hrsync/store.h"
 
 typedef struct hrs_decide_cache hrs_decide_cache;
@@ -56,6 +57,16 @@ int hrs_decide_cache_finish(hrs_decide_cache *c, const json_t *decided, int full
 /* Forgets every kept decision: hrs_decide_cache_finish writes none and empties the table (the
  * policy's code changed while it ran: a module required inside a hook). */
 void hrs_decide_cache_forget(hrs_decide_cache *c);
+
+/* The table of values the decisions of this run share (borrowed: the cache frees it; the values
+ * it handed out live on in the decisions), or NULL when c is NULL or the table could not be made.
+ * The decisions hrs_decide_cache_get and _take return share values through it: none of their
+ * values may be changed. hrs_decide_people shares the values of the decisions it makes too. */
+hrs_snapshot_share *hrs_decide_cache_share(hrs_decide_cache *c);
+
+/* A new table sharing values between decisions as the cache's does, for a run without a cache
+ * (caller frees it with hrs_snapshot_share_free). NULL when out of memory. */
+hrs_snapshot_share *hrs_decide_cache_share_new(void);
 
 /* How many decisions were reused and how many were not found. */
 void hrs_decide_cache_counts(const hrs_decide_cache *c, size_t *hits, size_t *misses);

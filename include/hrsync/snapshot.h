@@ -65,4 +65,33 @@ int hrs_snapshot_encode(const json_t *v, unsigned char **out, size_t *len);
  * those bytes are not such an encoding (another format, cut short, a string not UTF-8). */
 json_t *hrs_snapshot_decode(const void *data, size_t len);
 
+/* A table of values shared between the objects of one run (the decisions of a cycle), so that
+ * many equal values are held once: jansson values are reference counted, and nothing changes a
+ * string once made. For the members of an object (the top level only) it shares:
+ * - the strings of up to 256 bytes at any depth of a member's value, except under the keys in
+ *   unique (their strings are the person's own: kept apart, not looked up);
+ * - under the keys in whole, the value itself and every array and object in it, when an equal
+ *   one was seen before: those values must never be changed by whoever holds them.
+ * The table holds a reference to each value it keeps, dropped by hrs_snapshot_share_free; the
+ * values it handed out live on in their holders. */
+typedef struct hrs_snapshot_share hrs_snapshot_share;
+
+/* A new table (caller frees it with hrs_snapshot_share_free). whole and unique: NULL-terminated
+ * lists of member names, borrowed for the table's life (may be NULL). NULL when out of memory. */
+hrs_snapshot_share *hrs_snapshot_share_new(const char *const *whole, const char *const *unique);
+
+void hrs_snapshot_share_free(hrs_snapshot_share *t);
+
+/* As hrs_snapshot_decode, with the values t shares (t NULL: as hrs_snapshot_decode). The result is
+ * the caller's; the shared values in it must not be changed. */
+json_t *hrs_snapshot_decode_shared(const void *data, size_t len, hrs_snapshot_share *t);
+
+/* Replaces the values of the members of object o (the caller's, and its containers not held
+ * elsewhere) by the equal ones t shares, and keeps those seen first for later. Out of memory, a
+ * value is kept as it is. */
+void hrs_snapshot_share_object(hrs_snapshot_share *t, json_t *o);
+
+/* How many values t keeps (for tests and logs). */
+size_t hrs_snapshot_share_size(const hrs_snapshot_share *t);
+
 #endif

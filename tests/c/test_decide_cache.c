@@ -142,6 +142,8 @@ static void fetch_and_check(hrs_store *s, int n)
         keys[j] = i == 2 ? NULL : keybuf[j];
     }
     assert_int_equal(hrs_decide_cache_fetch(c, m, ids, keys, &err), 0);
+    json_t *first = NULL;   /* the first one taken, kept to the end */
+    const json_t *reason = NULL, *groups = NULL, *upn = NULL;   /* its values */
     for (size_t j = 0; j < m; j++) {
         int i = j == (size_t)n ? 1 : n - 1 - (int)j;
         json_t *got = hrs_decide_cache_take(c, j);
@@ -157,9 +159,23 @@ static void fetch_and_check(hrs_store *s, int n)
         assert_string_equal(a, b);
         free(a);
         free(b);
+        /* Common values are held once for the run (the cache keeps them); UPNs are each their own. */
+        if (!first) {
+            first = json_incref(got);
+            reason = json_object_get(got, "reason");
+            groups = json_object_get(got, "groups");
+            upn = json_array_get(json_object_get(got, "upns"), 0);
+        } else {
+            assert_ptr_equal(json_object_get(got, "reason"), reason);
+            assert_ptr_equal(json_object_get(got, "groups"), groups);
+            assert_ptr_not_equal(json_array_get(json_object_get(got, "upns"), 0), upn);
+        }
         json_decref(got);
         json_decref(want);
     }
+    json_decref(first);
+    assert_non_null(hrs_decide_cache_share(c));
+    assert_null(hrs_decide_cache_share(NULL));
     size_t hits, misses;
     hrs_decide_cache_counts(c, &hits, &misses);
     assert_int_equal(hits, (size_t)n - 2 + 1);   /* all but 2 (not asked) and 3 (another key); 1 twice */

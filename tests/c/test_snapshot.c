@@ -296,6 +296,94 @@ static void only_changed_records_are_written(void **state)
     hrs_store_close(s);
 }
 
+/* A person's object as JSON text: displayName name, a long string, number n. */
+static void person_text(char *out, size_t size, const char *name, const char *longer, int n)
+{
+    snprintf(out, size, "{\"reason\":\"status 'active'\",\"attributes\":{\"companyName\":\"Example GmbH\",\"displayName\":\"%s\","
+                          "\"long\":\"%s\",\"n\":%d},\"upns\":[\"same@example.com\"],\"groups\":[\"SG-Sales\",\"Women\"],"
+                          "\"deep\":{\"k\":[\"SG-Sales\"]}}", name, longer, n);
+}
+
+/* The decoded object (t shares) of text, checked equal to it, keys in their order. */
+static json_t *through_table(hrs_snapshot_share *t, const char *text)
+{
+    json_t *v = json_loads(text, 0, NULL);
+    assert_non_null(v);
+    unsigned char *data;
+    size_t len;
+    assert_int_equal(hrs_snapshot_encode(v, &data, &len), 0);
+    json_t *back = hrs_snapshot_decode_shared(data, len, t);
+    free(data);
+    assert_non_null(back);
+    char *a = json_dumps(v, JSON_COMPACT), *b = json_dumps(back, JSON_COMPACT);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_decref(v);
+    return back;
+}
+
+static const json_t *at(const json_t *o, const char *k1, const char *k2)
+{
+    const json_t *v = json_object_get(o, k1);
+    return k2 ? json_object_get(v, k2) : v;
+}
+
+static void equal_values_are_held_once(void **state)
+{
+    (void)state;
+    static const char *const whole[] = { "groups", NULL }, *const unique[] = { "upns", NULL };
+    hrs_snapshot_share *t = hrs_snapshot_share_new(whole, unique);
+    assert_non_null(t);
+    char longer[400], text[1000];
+    memset(longer, 'x', 300);
+    longer[300] = '\0';
+    person_text(text, sizeof text, "Ada", longer, 1);
+    json_t *a = through_table(t, text);
+    person_text(text, sizeof text, "Bo", longer, 2);
+    json_t *b = through_table(t, text);
+    /* Common strings once, at any depth; a person's own (upns) and long ones each their own. */
+    assert_ptr_equal(at(a, "reason", NULL), at(b, "reason", NULL));
+    assert_ptr_equal(at(a, "attributes", "companyName"), at(b, "attributes", "companyName"));
+    assert_ptr_not_equal(at(a, "attributes", "displayName"), at(b, "attributes", "displayName"));
+    assert_ptr_not_equal(at(a, "attributes", "long"), at(b, "attributes", "long"));
+    assert_ptr_not_equal(at(a, "attributes", NULL), at(b, "attributes", NULL));
+    assert_ptr_not_equal(json_array_get(at(a, "upns", NULL), 0), json_array_get(at(b, "upns", NULL), 0));
+    assert_ptr_equal(json_array_get(at(a, "deep", "k"), 0), json_array_get(at(a, "groups", NULL), 0));
+    assert_ptr_not_equal(at(a, "deep", "k"), at(b, "deep", "k"));   /* not under a key in whole */
+    /* Under a key in whole: the array itself once. */
+    assert_ptr_equal(at(a, "groups", NULL), at(b, "groups", NULL));
+    /* An object made in memory shares the same values, and stays equal to what it was. */
+    person_text(text, sizeof text, "Cy", longer, 3);
+    json_t *c = json_loads(text, 0, NULL), *c0 = json_deep_copy(c);
+    assert_non_null(c);
+    hrs_snapshot_share_object(t, c);
+    assert_true(json_equal(c, c0));
+    assert_ptr_equal(at(c, "reason", NULL), at(a, "reason", NULL));
+    assert_ptr_equal(at(c, "attributes", "companyName"), at(a, "attributes", "companyName"));
+    assert_ptr_equal(at(c, "groups", NULL), at(a, "groups", NULL));
+    assert_ptr_not_equal(json_array_get(at(c, "upns", NULL), 0), json_array_get(at(a, "upns", NULL), 0));
+    /* A group list seen first in memory is shared with one decoded later. */
+    json_object_set_new(c, "groups", json_pack("[s]", "SG-Finance"));
+    hrs_snapshot_share_object(t, c);
+    json_t *d = through_table(t, "{\"groups\":[\"SG-Finance\"]}");
+    assert_ptr_equal(at(c, "groups", NULL), at(d, "groups", NULL));
+    assert_true(hrs_snapshot_share_size(t) > 0);
+    /* Without a table, nothing is shared; the values outlive the table. */
+    json_t *e = through_table(NULL, "{\"reason\":\"status 'active'\"}");
+    assert_ptr_not_equal(at(e, "reason", NULL), at(a, "reason", NULL));
+    hrs_snapshot_share_free(t);
+    assert_string_equal(json_string_value(at(b, "attributes", "companyName")), "Example GmbH");
+    assert_string_equal(json_string_value(json_array_get(at(d, "groups", NULL), 0)), "SG-Finance");
+    hrs_snapshot_share_object(NULL, c);   /* no table: nothing happens */
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(c0);
+    json_decref(d);
+    json_decref(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +393,7 @@ int main(void)
         cmocka_unit_test(different_values_hash_differently),
         cmocka_unit_test(the_encoding_reads_back_as_written),
         cmocka_unit_test(only_changed_records_are_written),
+        cmocka_unit_test(equal_values_are_held_once),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
