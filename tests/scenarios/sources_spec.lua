@@ -383,6 +383,32 @@ return { { id = "1", first_name = "Ada", status = "Active", hire_date = "2020-02
       engine:close()
     end)
 
+    it("between full reconciles, an updated_since read that brings no one lets the last plan with nothing to do stand", function()
+      local src = personio()
+      src.client_secret_file = "pio-secret"
+      local config = h.config(dir, graph, { secret = secret, policy = dir .. "/policy.lua",
+                                            source = source_text(src) })
+      h.write(config, (h.read(config):gsub("(login_url = [^\n]*\n)", "%1    delta = true,\n")))
+      local engine = assert(hrsync.open(config))
+      engine:set_cycle{ full = true, incremental = true }
+      assert.are.equal(5, select(2, engine:sync()).created)
+      local plan = engine:sync()                                  -- full, nothing to do: the memo
+      assert.are.equal(0, #plan.changes)
+      assert.is_nil(plan.settled_since)
+      engine:set_cycle{ full = false, incremental = true }
+      plan = engine:sync()
+      assert.is_string(plan.settled_since)                        -- nobody updated since: it stands
+      assert.are.equal(7, plan.summary.people)
+      -- HR changes someone: the read brings them, and the change reaches the directory.
+      hr:set("personio", "1002", "position", "Staff Engineer")
+      local result
+      plan, result = engine:sync()
+      assert.is_nil(plan.settled_since)
+      assert.are.equal(1, result.updated)
+      assert.are.equal("Staff Engineer", user_by_employee_id(graph:snapshot(), "1002").jobTitle)
+      engine:close()
+    end)
+
     it("syncs AlexisHR into Graph", function()
       local src = alexishr()
       src.token_file = "alexis-token"
