@@ -77,9 +77,7 @@ static int line_of_key(const char *path, const char *key)
     return found ? line : 0;
 }
 
-static int key_error(const hrs_config *c, const char *key, hrs_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int key_error(const hrs_config *c, const char *key, hrs_err *err, const char *fmt, ...)
+int hrs_config_key_error(const hrs_config *c, const char *key, hrs_err *err, const char *fmt, ...)
 {
     char what[512];
     va_list ap;
@@ -100,12 +98,12 @@ static int check_keys(const hrs_config *c, const json_t *obj, const char *const 
         for (size_t i = 0; known[i]; i++) ok |= strcmp(k, known[i]) == 0;
         if (ok) continue;
         if (strcmp(k, "client_secret") == 0)
-            return key_error(c, k, err, "%sclient_secret: secrets are not read from the config file: use client_secret_env "
+            return hrs_config_key_error(c, k, err, "%sclient_secret: secrets are not read from the config file: use client_secret_env "
                              "(an environment variable) or client_secret_file", section);
         const char *s = suggest(k, known);
         char msg[300];
         snprintf(msg, sizeof msg, "unknown setting '%s%s'%s%s%s", section, k, s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
-        return key_error(c, k, err, "%s", msg);
+        return hrs_config_key_error(c, k, err, "%s", msg);
     }
     return 0;
 }
@@ -265,7 +263,7 @@ static char *expand_credentials(const hrs_config *c, const char *dir, const char
         if (strncmp(file, prefixes[i], l) != 0) continue;
         const char *cd = getenv("CREDENTIALS_DIRECTORY");
         if (!cd || !*cd) {
-            key_error(c, "client_secret_file", err, "directory.client_secret_file is '%s' but $CREDENTIALS_DIRECTORY is "
+            hrs_config_key_error(c, "client_secret_file", err, "directory.client_secret_file is '%s' but $CREDENTIALS_DIRECTORY is "
                       "not set (systemd sets it for a unit with LoadCredential=)", file);
             return NULL;
         }
@@ -296,7 +294,7 @@ static int load_directory(hrs_config *c, const char *dir, int offline, hrs_err *
     if (!json_is_object(d)) return hrs_err_set(err, "%s: the config has no 'directory' table", c->path);
     if (check_keys(c, d, dir_keys, "directory.", err) != 0) return -1;
     const char *type = str_of(d, "type");
-    if (type && strcmp(type, "entra") != 0) return key_error(c, "type", err, "directory.type '%s' is not known (known: entra)", type);
+    if (type && strcmp(type, "entra") != 0) return hrs_config_key_error(c, "type", err, "directory.type '%s' is not known (known: entra)", type);
     const char *need[] = { "tenant", "client_id" };
     for (size_t i = 0; i < 2; i++)
         if (!str_of(d, need[i]) || !*str_of(d, need[i]))
@@ -315,7 +313,7 @@ static int load_directory(hrs_config *c, const char *dir, int offline, hrs_err *
         const char *f = str_of(d, cert_keys[i]);
         if (!f) continue;
         char *r = *f ? expand_credentials(c, dir, f, err) : NULL;
-        if (!r) return *f ? -1 : key_error(c, cert_keys[i], err, "directory.%s is empty", cert_keys[i]);
+        if (!r) return *f ? -1 : hrs_config_key_error(c, cert_keys[i], err, "directory.%s is empty", cert_keys[i]);
         json_object_set_new((json_t *)d, cert_keys[i], json_string(r));
         free(r);
     }
@@ -362,7 +360,7 @@ static int pick_today(hrs_config *c, const json_t *overrides, hrs_err *err)
     if (v) {
         int64_t instant;
         if (!valid_date(v) && (strlen(v) >= sizeof c->now || hrs_tz_parse_instant(v, &instant) != 0))
-            return key_error(c, "now", err, "%s is '%s', expected a date YYYY-MM-DD or an instant "
+            return hrs_config_key_error(c, "now", err, "%s is '%s', expected a date YYYY-MM-DD or an instant "
                              "YYYY-MM-DDThh:mm:ssZ (or with an offset ±hh:mm)", from, v);
         snprintf(c->today, sizeof c->today, "%.10s", v);
         snprintf(c->now, sizeof c->now, "%s", v);

@@ -76,13 +76,6 @@ static double wall(void)
 
 /* ---- the schedule ------------------------------------------------------------------------ */
 
-static int sched_error(const hrs_config *c, const char *key, hrs_err *err, const char *what)
-{
-    int line = hrs_config_line_of(c, key);
-    if (line) return hrs_err_set(err, "%s:%d: %s", c->path, line, what);
-    return hrs_err_set(err, "%s: %s", c->path, what);
-}
-
 int hrs_daemon_schedule(const hrs_config *c, hrs_schedule *out, hrs_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -91,35 +84,35 @@ int hrs_daemon_schedule(const hrs_config *c, hrs_schedule *out, hrs_err *err)
     out->full_every = 10;
     snprintf(out->listen, sizeof out->listen, "%s", "127.0.0.1:9464");
     const json_t *s = json_object_get(c->root, "schedule"), *h = json_object_get(c->root, "http");
-    if (s && !json_is_object(s)) return sched_error(c, "schedule", err, "schedule must be a table { interval = 60, jitter = 0.1, full_every = 10 }");
+    if (s && !json_is_object(s)) return hrs_config_key_error(c, "schedule", err, "schedule must be a table { interval = 60, jitter = 0.1, full_every = 10 }");
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)s, k, v) {
         if (strcmp(k, "interval") == 0) {
             if (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 7 * 86400)
-                return sched_error(c, "interval", err, "schedule.interval must be a number of seconds above 0 (at most a week)");
+                return hrs_config_key_error(c, "interval", err, "schedule.interval must be a number of seconds above 0 (at most a week)");
             out->interval_s = json_number_value(v);
         } else if (strcmp(k, "jitter") == 0) {
             if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 0.5)
-                return sched_error(c, "jitter", err, "schedule.jitter must be a fraction of the interval from 0 to 0.5");
+                return hrs_config_key_error(c, "jitter", err, "schedule.jitter must be a fraction of the interval from 0 to 0.5");
             out->jitter = json_number_value(v);
         } else if (strcmp(k, "full_every") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 1)
-                return sched_error(c, "full_every", err, "schedule.full_every must be a whole number of cycles, 1 or more");
+                return hrs_config_key_error(c, "full_every", err, "schedule.full_every must be a whole number of cycles, 1 or more");
             out->full_every = (int)json_integer_value(v);
         } else {
             char what[200];
             snprintf(what, sizeof what, "unknown setting 'schedule.%s' (known: interval, jitter, full_every)", k);
-            return sched_error(c, k, err, what);
+            return hrs_config_key_error(c, k, err, "%s", what);
         }
     }
     if (json_is_false(h)) {
         out->listen[0] = '\0';
     } else if (h) {
-        if (!json_is_object(h)) return sched_error(c, "http", err, "http must be a table { listen = \"127.0.0.1:9464\" } or false");
+        if (!json_is_object(h)) return hrs_config_key_error(c, "http", err, "http must be a table { listen = \"127.0.0.1:9464\" } or false");
         json_object_foreach((json_t *)h, k, v) {
             if (strcmp(k, "listen") != 0 || !json_is_string(v) || strlen(json_string_value(v)) >= sizeof out->listen)
-                return sched_error(c, k, err, "http takes one setting, listen = \"ADDRESS:PORT\" (port 0: any free port)");
+                return hrs_config_key_error(c, k, err, "http takes one setting, listen = \"ADDRESS:PORT\" (port 0: any free port)");
             snprintf(out->listen, sizeof out->listen, "%s", json_string_value(v));
         }
     }

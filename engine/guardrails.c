@@ -41,12 +41,8 @@ static int read_limit(const hrs_config *c, const char *section, const char *k, c
     char text[80] = "";
     if (json_is_string(v)) snprintf(text, sizeof text, " (it is \"%.40s\")", json_string_value(v));
     else if (json_is_number(v)) snprintf(text, sizeof text, " (it is %g)", d);
-    int line = hrs_config_line_of(c, k);
-    char where[600];
-    if (line) snprintf(where, sizeof where, "%s:%d", c->path, line);
-    else snprintf(where, sizeof where, "%s", c->path);
-    return hrs_err_set(err, "%s: %s%s must be %s, or false for no limit%s", where, section, k,
-                       ratio ? "a share from 0 to 1" : "a number >= 0", text);
+    return hrs_config_key_error(c, k, err, "%s%s must be %s, or false for no limit%s", section, k,
+                                ratio ? "a share from 0 to 1" : "a number >= 0", text);
 }
 
 int hrs_guardrails_load(const hrs_config *c, hrs_guardrails *g, hrs_err *err)

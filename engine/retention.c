@@ -20,11 +20,8 @@ static int read_days(const hrs_config *c, const json_t *t, const char *key, int 
         *out = (int)json_integer_value(v);
         return 0;
     }
-    int line = hrs_config_line_of(c, key);
-    char where[40] = "";
-    if (line) snprintf(where, sizeof where, ":%d", line);
-    return hrs_err_set(err, "%s%s: retention.%s must be a whole number of days, 1 or more, or false to keep everything",
-                       c->path, where, key);
+    return hrs_config_key_error(c, key, err, "retention.%s must be a whole number of days, 1 or more, or false to keep "
+                                "everything", key);
 }
 
 int hrs_retention_load(const hrs_config *c, hrs_retention *r, hrs_err *err)

@@ -47,6 +47,11 @@ hrs_config *hrs_config_load_offline(const char *path, const json_t *overrides, h
 /* The first line of the config file that assigns key (for messages "file:line: …"); 0 if none. */
 int hrs_config_line_of(const hrs_config *c, const char *key);
 
+/* Sets err to "file:line: <fmt…>" naming the line that assigns key (or "file: …" when none) and
+ * returns -1. */
+int hrs_config_key_error(const hrs_config *c, const char *key, hrs_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Refuses a key of obj (a table of the config) that is not in known (NULL-terminated), naming
  * the file:line, section + key and the nearest known key ("did you mean"). Returns 0 or -1. */
 int hrs_config_check_keys(const hrs_config *c, const json_t *obj, const char *const *known, const char *section,
