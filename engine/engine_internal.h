@@ -36,7 +36,7 @@ typedef struct hrs_engine_settle {
     char context[65];              /* the context digest */
     char code[65];                 /* the policy code's digest it was taken with */
     char source[120];              /* the source's version */
-    char groups[65];               /* the managed groups' digest, once read */
+    json_t *groups;                /* the managed groups as the plan read them (a reference) */
     json_t *inputs;                /* {select, managers, groups} of the directory read (owned) */
 } hrs_engine_settle;
 

@@ -5,8 +5,8 @@
  * first: the context (hrsync's version, the config, the policy's code and required modules,
  * today, and the quarter hour when people carry their own time zones), the source's version (a
  * file's SHA-256, or an updated_since read that brings no one), the journal (nothing unfinished),
- * the managed groups' members, and last the directory through a delta round. When all are the same, the plan of the
- * memo stands: the policy does not run and no plan is built. Anything else plans in full; that
+ * the managed groups' members, and last the directory through a delta round. When all are the
+ * same, the plan of the memo stands: the policy does not run and no plan is built. Anything else plans in full; that
  * cycle forgets the memo before it reads the directory (a read moves the deltaLink), and records
  * a new one when it too finds nothing to do. The memo needs directory.delta: without it, knowing
  * that the directory did not change means reading it whole. */
@@ -17,9 +17,9 @@
 #include "hrsync/plan.h"
 #include "hrsync/settle.h"
 #include "hrsync/snapshot.h"
+#include "hrsync/status.h"
 #include "hrsync/buildinfo.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +27,6 @@
 static int uses_delta(const hrs_engine *e)
 {
     return json_is_true(json_object_get(json_object_get(e->cfg->root, "directory"), "delta"));
-}
-
-static int hex_digest(const char *text, size_t n, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    if (EVP_Digest(text, n, md, &len, EVP_sha256(), NULL) != 1 || len < 32) return -1;
-    for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
-    return 0;
 }
 
 /* The context digest: what every decision and the plan depend on besides the records. */
@@ -49,26 +40,27 @@ static int context_digest(hrs_engine *e, char out[65])
     json_t *ctx = json_pack("{s:s, s:O, s:s, s:s, s:O?, s:s, s:I}", "hrsync", HRSYNC_VERSION, "config", e->cfg->root,
                             "policy", e->pol.version, "modules", code, "lifecycle", lc, "today", e->cfg->today,
                             "quarter", (json_int_t)quarter);
-    char *text = ctx ? json_dumps(ctx, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    hrs_err err;
+    hrs_err_clear(&err);
+    int rc = ctx ? hrs_snapshot_hash(ctx, out, &err) : -1;
     json_decref(ctx);
-    int rc = text ? hex_digest(text, strlen(text), out) : -1;
-    free(text);
     return rc;
 }
 
-/* The source's version when it has a cheap one: "file:<sha256>" for csv and json files; "cursor"
- * for a source read from updated_since (an incremental read that brings no one is unchanged). */
+/* The source's version when it has a cheap one: "file:sha256:<hex>" for csv and json files;
+ * "cursor" for a source read from updated_since (an incremental read that brings no one is
+ * unchanged). */
 static void source_version(hrs_engine *e, char *out, size_t n)
 {
     const json_t *src = e->cfg->source;
     const char *type = json_string_value(json_object_get(src, "type"));
     const char *path = json_string_value(json_object_get(src, "path"));
-    char cur[40], digest[65];
+    char cur[40], version[80];
     out[0] = '\0';
     if (type && path && (strcmp(type, "csv") == 0 || strcmp(type, "json") == 0)) {
         hrs_err err;
         hrs_err_clear(&err);
-        if (hrs_settle_file_digest(path, digest, &err) == 0) snprintf(out, n, "file:%s", digest);
+        if (hrs_status_file_version(path, version, sizeof version, &err) == 0) snprintf(out, n, "file:%s", version);
         /* An unreadable file: the read that follows says so. */
     } else if (hrs_source_cursor(src, 0, cur, sizeof cur)) {
         snprintf(out, n, "cursor");
@@ -78,6 +70,7 @@ static void source_version(hrs_engine *e, char *out, size_t n)
 void hrs_engine_settle_reset(hrs_engine *e)
 {
     json_decref(e->settle.inputs);
+    json_decref(e->settle.groups);
     memset(&e->settle, 0, sizeof e->settle);
 }
 
@@ -183,15 +176,15 @@ void hrs_engine_settle_inputs(hrs_engine *e, const char *select, int managers, c
                               const json_t *groups)
 {
     if (!e->settle.recordable) return;
-    hrs_err err;
-    hrs_err_clear(&err);
     json_t *names = json_array();
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)group_names, k, v) json_array_append_new(names, json_string(k));
     json_decref(e->settle.inputs);
+    json_decref(e->settle.groups);
     e->settle.inputs = json_pack("{s:s, s:b, s:o}", "select", select, "managers", managers, "groups", names);
-    if (!e->settle.inputs || groups_digest(groups, e->settle.groups, &err) != 0) e->settle.recordable = 0;
+    e->settle.groups = json_incref((json_t *)groups);   /* hashed only if the plan has nothing to do */
+    if (!e->settle.inputs) e->settle.recordable = 0;
 }
 
 void hrs_engine_settle_after(hrs_engine *e, const json_t *plan, const hrs_plan_meta *meta)
@@ -210,9 +203,9 @@ void hrs_engine_settle_after(hrs_engine *e, const json_t *plan, const hrs_plan_m
     if (strcmp(code, e->settle.code) != 0) return;
     hrs_settled m;
     memset(&m, 0, sizeof m);
+    if (groups_digest(e->settle.groups, m.groups, &err) != 0) return;
     snprintf(m.context, sizeof m.context, "%s", e->settle.context);
     snprintf(m.source, sizeof m.source, "%s", e->settle.source);
-    snprintf(m.groups, sizeof m.groups, "%s", e->settle.groups);
     m.inputs = e->settle.inputs;
     m.plan = (json_t *)plan;
     m.meta = *meta;

@@ -2,8 +2,6 @@
  * include/hrsync/settle.h; the table and its triggers come from migration 8 in store.c). */
 #include "hrsync/settle.h"
 
-#include <errno.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,29 +121,4 @@ void hrs_settled_clear(hrs_settled *st)
     json_decref(st->inputs);
     json_decref(st->plan);
     memset(st, 0, sizeof *st);
-}
-
-int hrs_settle_file_digest(const char *path, char out[65], hrs_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return hrs_err_set(err, "%s: %s", path, strerror(errno));
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-    static const size_t block = 1 << 16;
-    unsigned char *buf = malloc(block);
-    size_t n;
-    ok = ok && buf;
-    while (ok && (n = fread(buf, 1, block, f)) > 0) ok = EVP_DigestUpdate(ctx, buf, n) == 1;
-    int read_error = ferror(f);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    ok = ok && !read_error && EVP_DigestFinal_ex(ctx, md, &len) == 1;
-    free(buf);
-    EVP_MD_CTX_free(ctx);
-    fclose(f);
-    if (read_error) return hrs_err_set(err, "%s: cannot be read", path);
-    if (!ok) return hrs_err_set(err, "%s: computing its SHA-256 failed", path);
-    for (unsigned i = 0; i < len && i < 32; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[64] = '\0';
-    return 0;
 }

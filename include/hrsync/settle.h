@@ -18,7 +18,8 @@
 
 typedef struct hrs_settled {
     char context[65];      /* SHA-256 (hex) of the context */
-    char source[120];      /* "file:<sha256>" or "cursor" (a source read from updated_since) */
+    char source[120];      /* "file:sha256:<hex>" (hrs_status_file_version) or "cursor" (a source
+                              read from updated_since) */
     char groups[65];       /* SHA-256 of the managed groups and their members */
     json_t *inputs;        /* {select, managers, groups: [names]} (owned) */
     json_t *plan;          /* the plan with nothing to do (owned) */
@@ -37,9 +38,5 @@ int hrs_settle_forget(hrs_store *s, hrs_err *err);
 
 /* Frees what out owns and zeroes it. */
 void hrs_settled_clear(hrs_settled *st);
-
-/* The SHA-256 (lower-case hex) of the file at path, read in blocks. Returns 0, or -1 naming the
- * file and the system's error. */
-int hrs_settle_file_digest(const char *path, char out[65], hrs_err *err);
 
 #endif

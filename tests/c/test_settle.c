@@ -1,5 +1,6 @@
 /* test_settle.c: the memo of a cycle with nothing to do (settle.c): saved and loaded whole,
- * forgotten by any write to the links, the applied values or the journal, and the file digest. */
+ * forgotten by any write to the links, the applied values or the journal, and the file version it
+ * keys a file source on (hrs_status_file_version). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "hrsync/settle.h"
+#include "hrsync/status.h"
 #include "hrsync/store.h"
 #include <sqlite3.h>
 
@@ -124,7 +126,7 @@ static void any_write_to_links_applied_or_journal_forgets_it(void **state)
 static void digests_a_file_and_names_a_missing_one(void **state)
 {
     (void)state;
-    char file[400], out[65];
+    char file[400], out[80];
     hrs_err err;
     hrs_err_clear(&err);
     snprintf(file, sizeof file, "%s/abc.txt", dir);
@@ -132,10 +134,10 @@ static void digests_a_file_and_names_a_missing_one(void **state)
     assert_non_null(f);
     fputs("abc", f);
     fclose(f);
-    assert_int_equal(hrs_settle_file_digest(file, out, &err), 0);
-    assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_int_equal(hrs_status_file_version(file, out, sizeof out, &err), 0);
+    assert_string_equal(out, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     snprintf(file, sizeof file, "%s/missing.csv", dir);
-    assert_int_equal(hrs_settle_file_digest(file, out, &err), -1);
+    assert_int_equal(hrs_status_file_version(file, out, sizeof out, &err), -1);
     assert_non_null(strstr(err.msg, "missing.csv"));
     assert_non_null(strstr(err.msg, "No such file"));
 }
