@@ -263,6 +263,16 @@ static int unfinished_creates(hrs_engine *e, json_t **out, hrs_err *err)
     return 0;
 }
 
+/* The memo's plan when nothing changed (hrs_engine_settle_try, timed as the plan phase): 1, 0
+ * (plan in full) or -1. */
+static int settled_plan(hrs_engine *e, const hrs_source_result *src, json_t **plan, hrs_plan_meta *meta, hrs_err *err)
+{
+    phase_mark m = phase_start();
+    int memo = hrs_engine_settle_try(e, src, plan, meta, err);
+    if (memo != 0) phase_end(&e->timings.plan, m);
+    return memo;
+}
+
 /* Reads the source and the directory, builds the plan and fingerprints its inputs (meta). */
 static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs_err *err)
 {
@@ -274,11 +284,9 @@ static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs
     *plan = NULL;
 
     memset(&e->timings, 0, sizeof e->timings);
-    phase_mark m = phase_start();
     if (hrs_engine_settle_begin(e, err) != 0) goto out;
-    int memo = hrs_engine_settle_try(e, NULL, plan, meta, err);   /* a file source, before reading it */
+    int memo = settled_plan(e, NULL, plan, meta, err);   /* a file source, before reading it */
     if (memo != 0) {
-        phase_end(&e->timings.plan, m);
         rc = memo < 0 ? -1 : 0;
         goto out;
     }
@@ -301,20 +309,15 @@ static int read_and_build(hrs_engine *e, json_t **plan, hrs_plan_meta *meta, hrs
         }
     }
     hrs_engine_forget_last_cycle(e);   /* the last read's company goes before this one comes */
-    m = phase_start();
+    phase_mark m = phase_start();
     int read_rc = hrs_source_read(source_cfg, &src, err);
     json_decref(since_cfg);
     if (read_rc != 0) goto out;
     if (keeps_cursor) snprintf(e->source_cursor, sizeof e->source_cursor, "%s", cursor_now);
     phase_end(&e->timings.source, m);
-    if (src.partial) {   /* a source read from a cursor that brought no one */
-        m = phase_start();
-        memo = hrs_engine_settle_try(e, &src, plan, meta, err);
-        if (memo != 0) {
-            phase_end(&e->timings.plan, m);
-            rc = memo < 0 ? -1 : 0;
-            goto out;
-        }
+    if (src.partial && (memo = settled_plan(e, &src, plan, meta, err)) != 0) {   /* a cursor read of no one */
+        rc = memo < 0 ? -1 : 0;
+        goto out;
     }
     e->timings.people = json_array_size(src.people);
     hrs_info("read %zu people from the source (%zu quarantined)", json_array_size(src.people), json_array_size(src.quarantine));

@@ -247,13 +247,13 @@ static int stored_link_for(const hrs_graph *g, hrs_store *store, const char *sel
     return 0;
 }
 
-static int store_cursor(hrs_store *store, const char *link, const char *sel, char **text, hrs_err *err)
+/* The delta cursor as stored: {link, select} as JSON text (malloc'ed), or NULL. */
+static char *cursor_text(const char *link, const char *sel)
 {
     json_t *cursor = json_pack("{s:s, s:s}", "link", link, "select", sel);
-    *text = cursor ? json_dumps(cursor, JSON_COMPACT) : NULL;
+    char *text = cursor ? json_dumps(cursor, JSON_COMPACT) : NULL;
     json_decref(cursor);
-    if (!*text) return hrs_err_set(err, "out of memory");
-    return store ? hrs_store_cursor_put(store, DELTA_CURSOR, *text, err) : 0;
+    return text;
 }
 
 int hrs_graph_users_delta(hrs_graph *g, hrs_store *store, const char *select, json_t **users, int *full, hrs_err *err)
@@ -296,8 +296,8 @@ int hrs_graph_users_delta(hrs_graph *g, hrs_store *store, const char *select, js
     } else {
         cache = json_object();
     }
-    char *text = NULL;
-    if (store_cursor(NULL, link, sel, &text, err) != 0) goto out;
+    char *text = cursor_text(link, sel);
+    if (!text) { hrs_err_set(err, "out of memory"); goto out; }
     rc = save_round(store, cache, items, !incremental, text, err);
     free(text);
     if (rc != 0) goto out;
@@ -350,7 +350,8 @@ int hrs_graph_users_unchanged(hrs_graph *g, hrs_store *store, const char *select
     g->stats.delta_rounds++;
     g->stats.users_read += (long)json_array_size(items);
     if (json_array_size(items) == 0) {
-        rc = store_cursor(store, link, sel, &text, err);
+        text = cursor_text(link, sel);
+        rc = text ? hrs_store_cursor_put(store, DELTA_CURSOR, text, err) : hrs_err_set(err, "out of memory");
         *unchanged = rc == 0;
         goto out;
     }
