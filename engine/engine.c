@@ -488,11 +488,6 @@ static int recover_first(hrs_engine *e, hrs_err *err)
     return rc;
 }
 
-int hrs_engine_journal(hrs_engine *e, json_t **ops, hrs_err *err)
-{
-    return hrs_journal_list(e->journal, 0, ops, err);
-}
-
 int hrs_engine_graph_call(hrs_engine *e, const char *method, const char *path, const json_t *body, json_t **out, hrs_err *err)
 {
     return hrs_graph_call(e->graph, method, path, body, out, err);

@@ -228,9 +228,3 @@ int hrs_engine_maybe_reload(hrs_engine *e)
     hrs_err_clear(&err);
     return hrs_engine_reload_policy(e, &err) == 0 ? 1 : -1;
 }
-
-json_t *hrs_engine_decide(hrs_engine *e, const json_t *people, json_t *attr_names, json_t *group_names)
-{
-    hrs_decide_ctx dc = { e->policy, e->tz, &e->clock, e->cfg->today, NULL };
-    return hrs_decide_people(&dc, people, attr_names, group_names, NULL);
-}

@@ -598,7 +598,3 @@ int hrs_graph_send(hrs_graph *g, hrs_graph_req *reqs, size_t n, hrs_err *err)
 
 size_t hrs_graph_send_capacity(const hrs_graph *g) { return (size_t)g->concurrency * GRAPH_BATCH_MAX; }
 
-int hrs_graph_batch(hrs_graph *g, hrs_graph_req *reqs, size_t n, hrs_err *err)
-{
-    return hrs_graph_send(g, reqs, n, err);
-}

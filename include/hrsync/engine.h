@@ -51,10 +51,6 @@ int hrs_engine_apply_stored(hrs_engine *e, const char *plan_id, int force, json_
  * is as in hrs_apply_resume (NULL when nothing was left; caller owns). Returns 0 or -1. */
 int hrs_engine_recover(hrs_engine *e, json_t **result, hrs_err *err);
 
-/* Every journaled operation, oldest first (hrs_journal_list; caller owns), for tests and
- * diagnostics. */
-int hrs_engine_journal(hrs_engine *e, json_t **ops, hrs_err *err);
-
 /* One Graph request with this engine's client (hrs_graph_call): tests use it to change the
  * directory by hand, as an admin would in Entra. */
 int hrs_engine_graph_call(hrs_engine *e, const char *method, const char *path, const json_t *body, json_t **out,
@@ -128,9 +124,5 @@ void hrs_engine_last_cycle(const hrs_engine *e, const json_t **people, const jso
  * persons recorded in the state file). A new read does it before reading, so two companies are
  * never held at once; the daemon does it after each cycle, so it idles small. */
 void hrs_engine_forget_last_cycle(hrs_engine *e);
-
-/* Runs the policy in use over people as a cycle does (decide.h): object person id -> decision
- * (caller owns). attr_names and group_names (may be NULL) collect the names in use. */
-json_t *hrs_engine_decide(hrs_engine *e, const json_t *people, json_t *attr_names, json_t *group_names);
 
 #endif

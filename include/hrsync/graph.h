@@ -111,9 +111,6 @@ int hrs_graph_send(hrs_graph *g, hrs_graph_req *reqs, size_t n, hrs_err *err);
  * over about this many at a time. */
 size_t hrs_graph_send_capacity(const hrs_graph *g);
 
-/* hrs_graph_send, kept for callers that send up to 20 requests at a time. */
-int hrs_graph_batch(hrs_graph *g, hrs_graph_req *reqs, size_t n, hrs_err *err);
-
 /* Frees the result part of a request (response). */
 void hrs_graph_req_clear(hrs_graph_req *r);
 
