@@ -309,14 +309,10 @@ static int read_pages(alexis *a, json_t *employees, json_t *depts, json_t *offic
             json_decref(doc);
             return hrs_err_set(err, WHAT ": out of memory");
         }
-        size_t i, n = json_array_size(data);
-        json_t *emp;
-        json_array_foreach(data, i, emp) {
-            json_t *e = json_pack("{s:I, s:O}", "index", (json_int_t)(offset + (long)i), "employee", emp);
-            if (!e || json_array_append_new(employees, e) != 0) {
-                json_decref(doc);
-                return hrs_err_set(err, WHAT ": out of memory");
-            }
+        size_t n = json_array_size(data);
+        if (hrs_api_append_page(employees, data, offset) != 0) {
+            json_decref(doc);
+            return hrs_err_set(err, WHAT ": out of memory");
         }
         json_decref(doc);
         if (n == 0) return 0;

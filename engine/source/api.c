@@ -501,6 +501,17 @@ int hrs_api_cfg_int(const json_t *cfg, const char *what, const char *key, long m
     return 0;
 }
 
+int hrs_api_append_page(json_t *employees, const json_t *data, long offset)
+{
+    size_t i;
+    json_t *emp;
+    json_array_foreach(data, i, emp) {
+        json_t *e = json_pack("{s:I, s:O}", "index", (json_int_t)(offset + (long)i), "employee", emp);
+        if (!e || json_array_append_new(employees, e) != 0) return -1;
+    }
+    return 0;
+}
+
 int hrs_api_reject_page(struct hrs_person_set *set, const char *what, long *offset, long limit,
                         long total, long *bad_in_row, const char *why, hrs_err *err)
 {

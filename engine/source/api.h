@@ -115,6 +115,10 @@ int hrs_api_cfg_rate_limit(const json_t *cfg, const char *what, double *ps, doub
 /* Unreadable pages in a row, before the total is known, that end a read. */
 #define HRS_API_MAX_BAD_PAGES 3
 
+/* Appends each employee of a page (the array data, starting at record offset) to employees as
+ * {index, employee}. Returns 0, or -1 when out of memory. */
+int hrs_api_append_page(json_t *employees, const json_t *data, long offset);
+
 /* A page of employees that could not be read: quarantines its records (offset and limit are
  * record counts) with a reason naming them and why, logs it as a warning, and moves *offset to
  * the next page. total is the record count once known (-1 before); *bad_in_row counts the

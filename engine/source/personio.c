@@ -269,14 +269,10 @@ static int read_pages(personio *p, json_t *employees, hrs_person_set *set, hrs_e
         bad_in_row = 0;
         json_t *te = json_object_get(json_object_get(doc, "metadata"), "total_elements");
         if (json_is_integer(te) && json_integer_value(te) >= 0) total = (long)json_integer_value(te);
-        size_t i, n = json_array_size(data);
-        json_t *emp;
-        json_array_foreach(data, i, emp) {
-            json_t *e = json_pack("{s:I, s:O}", "index", (json_int_t)(offset + (long)i), "employee", emp);
-            if (!e || json_array_append_new(employees, e) != 0) {
-                json_decref(doc);
-                return hrs_err_set(err, WHAT ": out of memory");
-            }
+        size_t n = json_array_size(data);
+        if (hrs_api_append_page(employees, data, offset) != 0) {
+            json_decref(doc);
+            return hrs_err_set(err, WHAT ": out of memory");
         }
         json_decref(doc);
         hrs_debug(WHAT ": %zu employees at offset %ld (total %ld)", n, offset, total);
